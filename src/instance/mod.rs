@@ -1,0 +1,143 @@
+//! The fake machine: who it is (id, hostname, GPUs), its environment, and
+//! its sandboxed file tree. One `Instance` outlives connections, so files
+//! made by one session are seen by the next.
+
+mod layout;
+pub mod sandbox;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use sandbox::Sandbox;
+
+/// When the vast.ai-like welcome banner is printed (on stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BannerMode {
+    /// Never.
+    Off,
+    /// For interactive shells only (the default, as on real instances).
+    Shell,
+    /// For shells and every exec as well.
+    Always,
+}
+
+/// One GPU as `nvidia-smi` shows it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Gpu {
+    /// Product name, e.g. `NVIDIA GeForce RTX 4090`.
+    pub name: String,
+    /// Memory in MiB.
+    pub memory_mib: u32,
+}
+
+/// Everything that makes one fake instance what it is.
+#[derive(Clone, Debug)]
+pub struct InstanceConfig {
+    /// Instance id (the original derives it from the IP: `127_0_0_1`).
+    pub id: String,
+    /// The machine's hostname, shown in prompts and by `hostname`.
+    pub hostname: String,
+    /// The GPUs `nvidia-smi` lists.
+    pub gpus: Vec<Gpu>,
+    /// ComfyUI's home, exported as `$UI_HOME`.
+    pub ui_home: String,
+    /// `LANG` for sessions; unset by default, as on the real images.
+    pub lang: Option<String>,
+    /// Extra environment variables for every session.
+    pub extra_env: BTreeMap<String, String>,
+    /// When the welcome banner is printed.
+    pub banner: BannerMode,
+    /// Keep the file tree here instead of a temp dir.
+    pub root: Option<PathBuf>,
+    /// Seed for every random choice the instance makes.
+    pub seed: u64,
+    /// Simulated time: 1 = real time, 0 = no waiting.
+    pub time_scale: f64,
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        InstanceConfig {
+            id: "127_0_0_1".into(),
+            hostname: "C.4242424".into(),
+            gpus: vec![Gpu {
+                name: "NVIDIA GeForce RTX 4090".into(),
+                memory_mib: 24564,
+            }],
+            ui_home: "/workspace/ComfyUI".into(),
+            lang: None,
+            extra_env: BTreeMap::new(),
+            banner: BannerMode::Shell,
+            root: None,
+            seed: 0,
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// A running fake machine: its config and its file tree.
+#[derive(Debug)]
+pub struct Instance {
+    /// What the instance was made from.
+    pub config: InstanceConfig,
+    /// The file tree mapped to `/`.
+    pub sandbox: Sandbox,
+}
+
+impl Instance {
+    /// Creates the instance and seeds its file tree (idempotent on a kept root).
+    pub fn create(config: InstanceConfig) -> io::Result<Arc<Self>> {
+        let sandbox = match &config.root {
+            Some(dir) => Sandbox::at(dir)?,
+            None => Sandbox::temp()?,
+        };
+        layout::seed(&sandbox, &config)?;
+        Ok(Arc::new(Instance { config, sandbox }))
+    }
+
+    /// The environment a login of `user` starts with.
+    pub fn login_env(&self, user: &str) -> BTreeMap<String, String> {
+        let home = if user == "root" {
+            "/root".to_string()
+        } else {
+            format!("/home/{user}")
+        };
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), home);
+        env.insert("USER".into(), user.into());
+        env.insert("LOGNAME".into(), user.into());
+        env.insert("SHELL".into(), "/bin/bash".into());
+        env.insert(
+            "PATH".into(),
+            "/venv/main/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+        );
+        env.insert("UI_HOME".into(), self.config.ui_home.clone());
+        env.insert("HOSTNAME".into(), self.config.hostname.clone());
+        env.insert("VAST_CONTAINERLABEL".into(), self.config.hostname.clone());
+        if let Some(lang) = &self.config.lang {
+            env.insert("LANG".into(), lang.clone());
+        }
+        for (k, v) in &self.config.extra_env {
+            env.insert(k.clone(), v.clone());
+        }
+        env
+    }
+
+    /// The welcome banner a login prints on stderr.
+    pub fn banner(&self) -> String {
+        let gpus = match self.config.gpus.as_slice() {
+            [] => "no GPU".to_string(),
+            [g, rest @ ..] => format!("{}x {}", rest.len() + 1, g.name),
+        };
+        format!(
+            "\nWelcome to your vast.ai container! This session is running in `tmux`.\n\
+             To disconnect without closing your processes, press ctrl+b, release, then d.\n\
+             To disable auto-tmux, run `touch ~/.no_auto_tmux` and reconnect. See also https://tmuxcheatsheet.com/\n\
+             Instance {} ({gpus}), ComfyUI in {}\n\n",
+            self.config.hostname, self.config.ui_home
+        )
+    }
+}

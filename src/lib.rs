@@ -1,0 +1,11 @@
+//! fakessh: a cloud GPU instance over real SSH, for testing model-download
+//! pipelines end to end without renting a machine.
+//!
+//! The server answers `exec`, `pty` + `shell` and `env` like a Linux box
+//! running ComfyUI, with a sandboxed file tree and a shell that never runs a
+//! host command.
+
+pub mod instance;
+pub mod program;
+pub mod shell;
+pub mod server;
