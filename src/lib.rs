@@ -9,3 +9,4 @@ pub mod instance;
 pub mod program;
 pub mod shell;
 pub mod server;
+pub mod tools;

@@ -56,6 +56,8 @@ pub struct InstanceConfig {
     pub seed: u64,
     /// Simulated time: 1 = real time, 0 = no waiting.
     pub time_scale: f64,
+    /// What the emulated tools need: bandwidth, catalog, pinned start time.
+    pub tools: crate::tools::ToolConfig,
 }
 
 impl Default for InstanceConfig {
@@ -74,6 +76,7 @@ impl Default for InstanceConfig {
             root: None,
             seed: 0,
             time_scale: 1.0,
+            tools: crate::tools::ToolConfig::default(),
         }
     }
 }
