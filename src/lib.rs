@@ -7,6 +7,6 @@
 
 pub mod instance;
 pub mod program;
-pub mod shell;
 pub mod server;
+pub mod shell;
 pub mod tools;

@@ -1,1 +1,188 @@
-fn main() {}
+//! The `fakessh` command line: parses flags, builds configs, calls the library.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use fakessh::instance::{BannerMode, Gpu, Instance, InstanceConfig};
+use fakessh::server::{self, AuthPolicy, ServerConfig};
+
+/// A fake cloud GPU instance over real SSH, for testing model-download pipelines.
+#[derive(Parser)]
+#[command(name = "fakessh", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a fake instance over SSH.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "FAKESSH_LISTEN", default_value = "127.0.0.1:2222")]
+    listen: SocketAddr,
+    /// Host key (OpenSSH format); generated (ed25519, mode 0600) if missing.
+    /// Without it, a fresh key is made for each run.
+    #[arg(long, env = "FAKESSH_HOST_KEY")]
+    host_key: Option<PathBuf>,
+    /// Only let in the keys in this authorized_keys file.
+    #[arg(long, env = "FAKESSH_AUTHORIZED_KEYS")]
+    authorized_keys: Option<PathBuf>,
+    /// Only let in this password.
+    #[arg(long, env = "FAKESSH_PASSWORD")]
+    password: Option<String>,
+    /// Instance id (the original app uses the IP with dots as underscores).
+    #[arg(long, env = "FAKESSH_INSTANCE_ID", default_value = "127_0_0_1")]
+    instance_id: String,
+    /// Hostname shown by `hostname` and in the prompt.
+    #[arg(long, env = "FAKESSH_HOSTNAME", default_value = "C.4242424")]
+    hostname: String,
+    /// ComfyUI's home, exported as $UI_HOME.
+    #[arg(long, env = "FAKESSH_UI_HOME", default_value = "/workspace/ComfyUI")]
+    ui_home: String,
+    /// GPU model shown by nvidia-smi.
+    #[arg(long, env = "FAKESSH_GPU", default_value = "NVIDIA GeForce RTX 4090")]
+    gpu: String,
+    /// Number of GPUs.
+    #[arg(long, env = "FAKESSH_GPUS", default_value_t = 1)]
+    gpus: u32,
+    /// Memory per GPU in MiB.
+    #[arg(long, env = "FAKESSH_GPU_MEMORY_MIB", default_value_t = 24564)]
+    gpu_memory_mib: u32,
+    /// When to print the welcome banner (on stderr).
+    #[arg(long, env = "FAKESSH_BANNER", value_enum, default_value = "shell")]
+    banner: BannerMode,
+    /// Keep the file tree in DIR (default: a temp dir removed on exit).
+    #[arg(long, env = "FAKESSH_ROOT")]
+    root: Option<PathBuf>,
+    /// LANG for sessions (unset by default, as on real instances).
+    #[arg(long, env = "FAKESSH_LANG")]
+    lang: Option<String>,
+    /// Extra environment for every session, KEY=VALUE (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Seed for every random choice.
+    #[arg(long, env = "FAKESSH_SEED", default_value_t = 0)]
+    seed: u64,
+    /// Simulated time: 1 = real time, 0 = no waiting.
+    #[arg(long, env = "FAKESSH_TIME_SCALE", default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "fakessh=info,russh=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fakessh: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("fakessh: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+fn instance_config(args: &ServeArgs) -> anyhow::Result<InstanceConfig> {
+    let mut extra_env = BTreeMap::new();
+    for kv in &args.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--env {kv:?}: expected KEY=VALUE");
+        };
+        extra_env.insert(k.to_string(), v.to_string());
+    }
+    if !(args.time_scale >= 0.0 && args.time_scale.is_finite()) {
+        bail!("--time-scale {}: must be a number >= 0", args.time_scale);
+    }
+    if !args.ui_home.starts_with('/') {
+        bail!("--ui-home {:?}: must be an absolute path", args.ui_home);
+    }
+    Ok(InstanceConfig {
+        id: args.instance_id.clone(),
+        hostname: args.hostname.clone(),
+        gpus: (0..args.gpus)
+            .map(|_| Gpu {
+                name: args.gpu.clone(),
+                memory_mib: args.gpu_memory_mib,
+            })
+            .collect(),
+        ui_home: args.ui_home.clone(),
+        lang: args.lang.clone(),
+        extra_env,
+        banner: args.banner,
+        root: args.root.clone(),
+        seed: args.seed,
+        time_scale: args.time_scale,
+        ..InstanceConfig::default()
+    })
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Everything is checked before the port is bound: no half-started server.
+    let config = instance_config(&args)?;
+    let host_key = match &args.host_key {
+        Some(path) => server::keys::load_or_generate(path)?,
+        None => server::keys::generate(),
+    };
+    let mut auth = AuthPolicy::default();
+    if let Some(path) = &args.authorized_keys {
+        auth.authorized_keys = Some(AuthPolicy::read_authorized_keys(path)?);
+    }
+    auth.password = args.password.clone();
+    let instance = Instance::create(config).context("creating the instance's file tree")?;
+    let server_config = ServerConfig {
+        listen: args.listen,
+        host_key,
+        auth,
+    };
+    let mut running = server::start(instance.clone(), server_config)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {}", running.local_addr())?;
+        out.flush()?;
+    }
+    tracing::info!(
+        root = %instance.sandbox.root().display(),
+        host_key = %server::keys::fingerprint(running.host_key().public_key()),
+        "serving instance {}",
+        instance.config.id
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+        _ = term.recv() => tracing::info!("terminated; shutting down"),
+        _ = running.wait() => {}
+    }
+    running.shutdown().await;
+    drop(instance);
+    Ok(ExitCode::SUCCESS)
+}

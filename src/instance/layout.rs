@@ -59,7 +59,10 @@ pub(super) fn seed(sandbox: &Sandbox, config: &InstanceConfig) -> io::Result<()>
             config.ui_home
         ),
     )?;
-    write_if_missing(&root.join("etc/hostname"), &format!("{}\n", config.hostname))?;
+    write_if_missing(
+        &root.join("etc/hostname"),
+        &format!("{}\n", config.hostname),
+    )?;
     write_if_missing(
         &root.join("etc/os-release"),
         "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\n",

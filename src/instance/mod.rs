@@ -13,7 +13,9 @@ use std::sync::Arc;
 pub use sandbox::Sandbox;
 
 /// When the vast.ai-like welcome banner is printed (on stderr).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BannerMode {
     /// Never.

@@ -105,7 +105,10 @@ impl Sandbox {
 
     fn walk(&self, cwd: &str, path: &str, follow_last: bool) -> io::Result<(PathBuf, String)> {
         if path.contains('\0') {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Invalid argument"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "Invalid argument",
+            ));
         }
         // Pending components, processed front to back; a symlink pushes its
         // target's components in front of what is left.

@@ -1,1 +1,216 @@
+//! The SSH server: a TCP listener whose connections russh serves with a
+//! [`SessionHandler`](session::SessionHandler) each. [`start`] binds before
+//! it returns, so the address is known at once (port 0 picks a free port).
 
+pub mod auth;
+mod channel;
+pub mod keys;
+mod session;
+mod sink;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::keys::PrivateKey;
+use russh::{MethodKind, MethodSet, SshId};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use auth::AuthPolicy;
+
+use crate::instance::Instance;
+
+/// What the server listens on and whom it lets in.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The host key clients see.
+    pub host_key: PrivateKey,
+    /// Who may log in.
+    pub auth: AuthPolicy,
+}
+
+impl ServerConfig {
+    /// Loopback, a free port, a fresh host key, any key or password.
+    pub fn loopback() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            host_key: keys::generate(),
+            auth: AuthPolicy::default(),
+        }
+    }
+}
+
+/// A running server; dropping it does not stop it, [`RunningServer::shutdown`] does.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    host_key: PrivateKey,
+    shutdown: watch::Sender<bool>,
+    accept_task: JoinHandle<()>,
+    connections: Arc<AtomicUsize>,
+    channels: Arc<AtomicUsize>,
+}
+
+impl RunningServer {
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The server's host key.
+    pub fn host_key(&self) -> &PrivateKey {
+        &self.host_key
+    }
+
+    /// A known_hosts line for this server, as OpenSSH writes it.
+    pub fn known_hosts_line(&self) -> String {
+        keys::known_hosts_line(
+            &self.host_key,
+            &self.local_addr.ip().to_string(),
+            self.local_addr.port(),
+        )
+    }
+
+    /// Connections currently open.
+    pub fn open_connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Session channels whose task is still running.
+    pub fn open_channels(&self) -> usize {
+        self.channels.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, disconnects every client, and waits for the listener task.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.accept_task.await;
+    }
+
+    /// Waits until the listener stops (it runs until shutdown).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.accept_task).await;
+    }
+
+    /// Asks the server to stop without waiting.
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Methods offered to clients: keys and passwords, nothing interactive.
+fn methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
+}
+
+/// The most session channels one connection may hold open at once.
+pub const MAX_CHANNELS_PER_CONNECTION: usize = 1024;
+
+/// Binds and starts serving `instance`.
+pub async fn start(
+    instance: Arc<Instance>,
+    config: ServerConfig,
+) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    crate::shell::install_programs(&instance)?;
+    let russh_config = Arc::new(russh::server::Config {
+        server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
+        methods: methods(),
+        // OpenSSH probes with `none` first; russh's default 1 s penalty
+        // would slow every login.
+        auth_rejection_time: Duration::from_millis(50),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        keys: vec![config.host_key.clone()],
+        nodelay: true,
+        inactivity_timeout: None,
+        ..Default::default()
+    });
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let connections = Arc::new(AtomicUsize::new(0));
+    let channels = Arc::new(AtomicUsize::new(0));
+    let auth = Arc::new(config.auth.clone());
+    let accept_task = tokio::spawn(accept_loop(
+        listener,
+        russh_config,
+        instance,
+        auth,
+        shutdown_rx,
+        connections.clone(),
+        channels.clone(),
+    ));
+    Ok(RunningServer {
+        local_addr,
+        host_key: config.host_key,
+        shutdown,
+        accept_task,
+        connections,
+        channels,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    config: Arc<russh::server::Config>,
+    instance: Arc<Instance>,
+    auth: Arc<AuthPolicy>,
+    mut shutdown: watch::Receiver<bool>,
+    connections: Arc<AtomicUsize>,
+    channels: Arc<AtomicUsize>,
+) {
+    let local = listener.local_addr().ok();
+    loop {
+        let (socket, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let handler = session::SessionHandler {
+            instance: instance.clone(),
+            auth: auth.clone(),
+            peer: Some(peer),
+            local,
+            active_channels: channels.clone(),
+            open_here: Arc::new(AtomicUsize::new(0)),
+            user: String::new(),
+            key_fingerprint: None,
+        };
+        let config = config.clone();
+        let mut shutdown = shutdown.clone();
+        let connections = connections.clone();
+        tokio::spawn(async move {
+            connections.fetch_add(1, Ordering::Relaxed);
+            let _ = socket.set_nodelay(true);
+            match russh::server::run_stream(config, socket, handler).await {
+                Ok(session) => {
+                    let handle = session.handle();
+                    tokio::select! {
+                        result = session => {
+                            if let Err(e) = result {
+                                tracing::debug!(%peer, "connection ended: {e}");
+                            }
+                        }
+                        _ = shutdown.changed() => {
+                            let _ = handle
+                                .disconnect(russh::Disconnect::ByApplication, "server shutting down".into(), "en".into())
+                                .await;
+                        }
+                    }
+                }
+                Err(e) => tracing::debug!(%peer, "handshake failed: {e}"),
+            }
+            connections.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}

@@ -1,1 +1,212 @@
+//! The fake bash: parses command lines with brush-parser and interprets
+//! them. It never runs a host process: every command is a [`Program`] from
+//! [`builtins`] or [`crate::tools`], found on `PATH` inside the sandbox.
+
 pub mod builtins;
+mod expand;
+mod glob;
+mod interp;
+mod redirect;
+mod special;
+mod syntax;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::instance::Instance;
+use crate::program::{Input, Output, Program};
+
+pub use syntax::{Origin, SyntaxError};
+
+/// First line of the stub files that stand for emulated programs on `PATH`.
+pub const STUB_MARKER: &str = "# fakessh: emulated program";
+
+/// A shell's three standard streams.
+#[derive(Clone)]
+pub struct Stdio {
+    /// Standard input.
+    pub stdin: Input,
+    /// Standard output.
+    pub stdout: Output,
+    /// Standard error.
+    pub stderr: Output,
+}
+
+#[derive(Clone, Debug)]
+struct Var {
+    value: String,
+    exported: bool,
+}
+
+/// One shell process: variables, working directory, last status.
+/// Cloning it gives a subshell.
+#[derive(Clone)]
+pub struct Shell {
+    instance: Arc<Instance>,
+    vars: BTreeMap<String, Var>,
+    functions: BTreeMap<String, Arc<brush_parser::ast::FunctionBody>>,
+    cwd: String,
+    last_status: i32,
+    exit: Option<i32>,
+    pid: u32,
+    depth: u32,
+}
+
+impl Shell {
+    /// A login shell for `user` on `instance`, with `env` as its exported
+    /// environment (the login environment plus what the client sent).
+    pub fn new(instance: Arc<Instance>, env: BTreeMap<String, String>) -> Self {
+        let home = env.get("HOME").cloned().unwrap_or_else(|| "/root".into());
+        let cwd = match instance.sandbox.resolve("/", &home) {
+            Ok(p) if p.is_dir() => home,
+            _ => "/".to_string(),
+        };
+        let vars = env
+            .into_iter()
+            .map(|(k, value)| {
+                (
+                    k,
+                    Var {
+                        value,
+                        exported: true,
+                    },
+                )
+            })
+            .collect();
+        let pid = 1000 + (rand::random::<u32>() % 30000);
+        let mut shell = Shell {
+            instance,
+            vars,
+            functions: BTreeMap::new(),
+            cwd: cwd.clone(),
+            last_status: 0,
+            exit: None,
+            pid,
+            depth: 0,
+        };
+        shell.set_var("PWD", &cwd, true);
+        shell
+    }
+
+    /// Runs a script (an exec request, a typed line, a sourced file) and
+    /// returns its exit status. Syntax errors print bash's message, exit 2.
+    pub async fn run_script(&mut self, source: &str, origin: Origin, io: &Stdio) -> i32 {
+        let program = match syntax::parse(source, origin, "") {
+            Ok(p) => p,
+            Err(e) => {
+                let mut text = e.lines.join("\n");
+                text.push('\n');
+                let _ = io.stderr.write(text).await;
+                self.last_status = 2;
+                return 2;
+            }
+        };
+        let status = self.run_program(&program, io).await;
+        self.last_status = status;
+        status
+    }
+
+    /// `Some(status)` once `exit` ran: the session should end.
+    pub fn exit_requested(&self) -> Option<i32> {
+        self.exit
+    }
+
+    /// The working directory, as a path inside the instance.
+    pub fn cwd(&self) -> &str {
+        &self.cwd
+    }
+
+    /// The status of the last command.
+    pub fn last_status(&self) -> i32 {
+        self.last_status
+    }
+
+    /// The interactive prompt: `root@host:~# `.
+    pub fn prompt(&self) -> String {
+        let user = self.var("USER").unwrap_or("root").to_string();
+        let home = self.var("HOME").unwrap_or("/root");
+        let cwd = if self.cwd == home {
+            "~".to_string()
+        } else if let Some(rest) = self.cwd.strip_prefix(&format!("{home}/")) {
+            format!("~/{rest}")
+        } else {
+            self.cwd.clone()
+        };
+        let sigil = if user == "root" { '#' } else { '$' };
+        format!("{user}@{}:{cwd}{sigil} ", self.instance.config.hostname)
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(|v| v.value.as_str())
+    }
+
+    fn set_var(&mut self, name: &str, value: &str, export: bool) {
+        let exported = export || self.vars.get(name).is_some_and(|v| v.exported);
+        self.vars.insert(
+            name.to_string(),
+            Var {
+                value: value.to_string(),
+                exported,
+            },
+        );
+    }
+
+    fn exported_env(&self) -> BTreeMap<String, String> {
+        self.vars
+            .iter()
+            .filter(|(_, v)| v.exported)
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    }
+}
+
+/// Every program the instance has, by name: utilities, then tools.
+pub fn lookup(name: &str) -> Option<&'static dyn Program> {
+    crate::tools::lookup(name).or_else(|| builtins::lookup(name))
+}
+
+/// Puts a stub file on `PATH` for every emulated program, so `which`,
+/// `ls /venv/main/bin` and `test -x` see them as on a real machine.
+pub fn install_programs(instance: &Instance) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = instance.sandbox.root();
+    let install = |dir: &str, name: &str| -> std::io::Result<()> {
+        let path = root.join(dir).join(name);
+        if !path.exists() {
+            std::fs::create_dir_all(root.join(dir))?;
+            std::fs::write(&path, format!("#!/bin/sh\n{STUB_MARKER}: {name}\n"))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(())
+    };
+    for name in crate::tools::names() {
+        install("venv/main/bin", name)?;
+    }
+    for name in builtins::names() {
+        let dir = match *name {
+            "python" | "python3" | "pip" | "pip3" => "venv/main/bin",
+            "nvidia-smi" => "usr/bin",
+            _ => "usr/bin",
+        };
+        install(dir, name)?;
+    }
+    for name in special::NAMES_ON_PATH {
+        install("usr/bin", name)?;
+    }
+    for name in ["bash", "sh"] {
+        install("bin", name)?;
+    }
+    Ok(())
+}
+
+/// Whether `script` stops mid-construct (open quote, `if` without `fi`):
+/// an interactive shell then asks for more with its `> ` prompt.
+pub fn is_incomplete(script: &str) -> bool {
+    match syntax::parse(script, Origin::Exec, "") {
+        Ok(_) => false,
+        Err(e) => e
+            .lines
+            .iter()
+            .any(|l| l.contains("unexpected EOF") || l.contains("unexpected end of file")),
+    }
+}

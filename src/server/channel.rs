@@ -1,0 +1,610 @@
+//! One session channel, from open to close: collects pty and env requests,
+//! then runs an `exec` command or an interactive shell, feeding client
+//! input in, and always ends with exit-status, eof, close.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use russh::server::Msg;
+use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty, Sig};
+use tokio::io::AsyncWriteExt;
+
+use super::sink::ChannelSink;
+use crate::instance::{BannerMode, Instance};
+use crate::program::{Input, Output, Terminal};
+use crate::shell::{Origin, Shell, Stdio};
+
+/// Client input held for a command that is not reading it; past this,
+/// further input is dropped (as a full pipe would block the writer).
+const MAX_PENDING_STDIN: usize = 4 * 1024 * 1024;
+
+/// What a channel knows about its connection.
+#[derive(Clone)]
+pub(super) struct ChannelContext {
+    pub instance: Arc<Instance>,
+    pub user: String,
+    pub peer: Option<SocketAddr>,
+    pub local: Option<SocketAddr>,
+    pub active: Arc<AtomicUsize>,
+    pub open_here: Arc<AtomicUsize>,
+}
+
+/// The pty a client asked for.
+struct PtyState {
+    terminal: Terminal,
+    term: String,
+    onlcr: bool,
+}
+
+/// Counts the channel as active until dropped, whatever way the task ends.
+struct ActiveGuard(Vec<Arc<AtomicUsize>>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        for counter in &self.0 {
+            counter.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How a command run ended.
+enum Ended {
+    /// It exited with this status (130 after Ctrl-C).
+    Status(i32),
+    /// The client closed the channel or vanished; nothing more to send.
+    Gone,
+}
+
+/// Runs the channel to its end.
+pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
+    cx.active.fetch_add(1, Ordering::Relaxed);
+    cx.open_here.fetch_add(1, Ordering::Relaxed);
+    let _guard = ActiveGuard(vec![cx.active.clone(), cx.open_here.clone()]);
+    let (mut rx, tx) = channel.split();
+    let tx = Arc::new(tx);
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    let mut pty: Option<PtyState> = None;
+    let mut eof = false;
+    loop {
+        match rx.wait().await {
+            None | Some(ChannelMsg::Close) => return,
+            Some(ChannelMsg::RequestPty {
+                term,
+                col_width,
+                row_height,
+                terminal_modes,
+                ..
+            }) => {
+                let onlcr = !terminal_modes
+                    .iter()
+                    .any(|(mode, value)| *mode == Pty::ONLCR && *value == 0);
+                pty = Some(PtyState {
+                    terminal: Terminal::new(clamp(col_width), clamp(row_height)),
+                    term,
+                    onlcr,
+                });
+            }
+            Some(ChannelMsg::SetEnv {
+                variable_name,
+                variable_value,
+                ..
+            }) => {
+                env.insert(variable_name, variable_value);
+            }
+            Some(ChannelMsg::WindowChange {
+                col_width,
+                row_height,
+                ..
+            }) => {
+                if let Some(p) = &pty {
+                    p.terminal.resize(clamp(col_width), clamp(row_height));
+                }
+            }
+            Some(ChannelMsg::Eof) => eof = true,
+            Some(ChannelMsg::Exec { command, .. }) => {
+                let command = String::from_utf8_lossy(&command).into_owned();
+                let ended = exec(&cx, &mut rx, &tx, env, pty.as_ref(), eof, &command).await;
+                finish(&tx, ended).await;
+                return;
+            }
+            Some(ChannelMsg::RequestShell { .. }) => {
+                let ended = match &pty {
+                    Some(p) => interactive(&cx, &mut rx, &tx, env, p).await,
+                    None => script_from_stdin(&cx, &mut rx, &tx, env, eof).await,
+                };
+                finish(&tx, ended).await;
+                return;
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn clamp(v: u32) -> u16 {
+    v.min(u32::from(u16::MAX)) as u16
+}
+
+/// exit-status, then eof, then close: OpenSSH hangs without the close.
+async fn finish(tx: &ChannelWriteHalf<Msg>, ended: Ended) {
+    if let Ended::Status(status) = ended {
+        let _ = tx.exit_status(status as u32 & 0xff).await;
+        let _ = tx.eof().await;
+        let _ = tx.close().await;
+    }
+}
+
+/// The login environment plus what the client sent and SSH's own variables.
+fn session_env(
+    cx: &ChannelContext,
+    sent: BTreeMap<String, String>,
+    pty: Option<&PtyState>,
+) -> BTreeMap<String, String> {
+    let mut env = cx.instance.login_env(&cx.user);
+    if let (Some(peer), Some(local)) = (cx.peer, cx.local) {
+        env.insert(
+            "SSH_CLIENT".into(),
+            format!("{} {} {}", peer.ip(), peer.port(), local.port()),
+        );
+        env.insert(
+            "SSH_CONNECTION".into(),
+            format!(
+                "{} {} {} {}",
+                peer.ip(),
+                peer.port(),
+                local.ip(),
+                local.port()
+            ),
+        );
+    }
+    if let Some(p) = pty {
+        env.insert("TERM".into(), p.term.clone());
+        env.insert("SSH_TTY".into(), "/dev/pts/0".into());
+    }
+    env.extend(sent);
+    env
+}
+
+/// stdout and stderr for a channel: separate without a pty, merged with a pty.
+fn outputs(tx: &Arc<ChannelWriteHalf<Msg>>, pty: Option<&PtyState>) -> (Output, Output) {
+    match pty {
+        Some(p) => {
+            let out = Output::new(
+                Arc::new(ChannelSink::stdout(tx.clone(), p.onlcr)),
+                Some(p.terminal.clone()),
+            );
+            (out.clone(), out)
+        }
+        None => (
+            Output::new(Arc::new(ChannelSink::stdout(tx.clone(), false)), None),
+            Output::new(Arc::new(ChannelSink::stderr(tx.clone())), None),
+        ),
+    }
+}
+
+fn signal_status(sig: &Sig) -> Option<i32> {
+    match sig {
+        Sig::INT => Some(130),
+        Sig::TERM => Some(143),
+        Sig::KILL => Some(137),
+        Sig::HUP => Some(129),
+        Sig::QUIT => Some(131),
+        _ => None,
+    }
+}
+
+/// Runs one `exec` request, forwarding client input to the command's stdin.
+async fn exec(
+    cx: &ChannelContext,
+    rx: &mut ChannelReadHalf,
+    tx: &Arc<ChannelWriteHalf<Msg>>,
+    sent_env: BTreeMap<String, String>,
+    pty: Option<&PtyState>,
+    eof: bool,
+    command: &str,
+) -> Ended {
+    let (stdout, stderr) = outputs(tx, pty);
+    if cx.instance.config.banner == BannerMode::Always {
+        let _ = stderr.write(cx.instance.banner()).await;
+    }
+    let (stdin_w, stdin_r) = tokio::io::duplex(64 * 1024);
+    let io = Stdio {
+        stdin: Input::from_reader(stdin_r).with_terminal(pty.map(|p| p.terminal.clone())),
+        stdout,
+        stderr,
+    };
+    let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, pty));
+    let mut stdin = StdinPump::new(stdin_w, eof);
+    let run = shell.run_script(command, Origin::Exec, &io);
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            status = &mut run => return Ended::Status(status),
+            _ = stdin.flush(), if stdin.has_pending() => {}
+            msg = rx.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => {
+                    if pty.is_some() && data.contains(&0x03) {
+                        return Ended::Status(130);
+                    }
+                    stdin.push(data);
+                }
+                Some(ChannelMsg::Eof) => stdin.close(),
+                Some(ChannelMsg::Signal { signal }) => {
+                    if let Some(status) = signal_status(&signal) {
+                        return Ended::Status(status);
+                    }
+                }
+                Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
+                    if let Some(p) = pty {
+                        p.terminal.resize(clamp(col_width), clamp(row_height));
+                    }
+                }
+                None | Some(ChannelMsg::Close) => return Ended::Gone,
+                Some(_) => {}
+            },
+        }
+    }
+}
+
+/// Client input on its way to a command's stdin, never blocking the
+/// channel's reader (a command that does not read stdin must not stall
+/// the connection).
+struct StdinPump {
+    writer: Option<tokio::io::DuplexStream>,
+    pending: VecDeque<Bytes>,
+    pending_len: usize,
+    closing: bool,
+}
+
+impl StdinPump {
+    fn new(writer: tokio::io::DuplexStream, eof: bool) -> Self {
+        StdinPump {
+            writer: (!eof).then_some(writer),
+            pending: VecDeque::new(),
+            pending_len: 0,
+            closing: false,
+        }
+    }
+
+    fn push(&mut self, data: Bytes) {
+        if self.writer.is_none() || self.pending_len + data.len() > MAX_PENDING_STDIN {
+            tracing::debug!(bytes = data.len(), "stdin not read by the command; dropped");
+            return;
+        }
+        self.pending_len += data.len();
+        self.pending.push_back(data);
+    }
+
+    fn close(&mut self) {
+        self.closing = true;
+        if self.pending.is_empty() {
+            self.writer = None;
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.writer.is_some() && !self.pending.is_empty()
+    }
+
+    async fn flush(&mut self) {
+        let (Some(w), Some(front)) = (self.writer.as_mut(), self.pending.front()) else {
+            return;
+        };
+        match w.write(front).await {
+            Ok(n) => {
+                self.pending_len -= n;
+                let front = self.pending.pop_front().unwrap_or_default();
+                if n < front.len() {
+                    self.pending.push_front(front.slice(n..));
+                }
+            }
+            Err(_) => {
+                // The command closed its stdin: drop what is left.
+                self.writer = None;
+                self.pending.clear();
+                self.pending_len = 0;
+            }
+        }
+        if self.closing && self.pending.is_empty() {
+            self.writer = None;
+        }
+    }
+}
+
+/// A shell with no pty (`ssh -T host < script`): runs each complete
+/// command as its lines arrive, without prompt or echo.
+async fn script_from_stdin(
+    cx: &ChannelContext,
+    rx: &mut ChannelReadHalf,
+    tx: &Arc<ChannelWriteHalf<Msg>>,
+    sent_env: BTreeMap<String, String>,
+    mut eof: bool,
+) -> Ended {
+    let (stdout, stderr) = outputs(tx, None);
+    if cx.instance.config.banner != BannerMode::Off {
+        let _ = stderr.write(cx.instance.banner()).await;
+    }
+    let io = Stdio {
+        stdin: Input::empty(),
+        stdout,
+        stderr,
+    };
+    let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, None));
+    let mut buf: Vec<u8> = Vec::new();
+    let mut script = String::new();
+    loop {
+        // Run every complete line that is buffered.
+        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            script.push_str(&String::from_utf8_lossy(&line));
+            if crate::shell::is_incomplete(&script) {
+                continue;
+            }
+            let text = std::mem::take(&mut script);
+            match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, None).await {
+                Some(_) => {}
+                None => return Ended::Gone,
+            }
+            if let Some(code) = shell.exit_requested() {
+                return Ended::Status(code);
+            }
+        }
+        if eof {
+            let rest = String::from_utf8_lossy(&buf).into_owned();
+            script.push_str(&rest);
+            if !script.trim().is_empty() {
+                let _ = run_cancellable(&mut shell, &script, Origin::Exec, &io, rx, None).await;
+            }
+            return Ended::Status(shell.exit_requested().unwrap_or(shell.last_status()));
+        }
+        match rx.wait().await {
+            Some(ChannelMsg::Data { data }) => buf.extend_from_slice(&data),
+            Some(ChannelMsg::Eof) => eof = true,
+            None | Some(ChannelMsg::Close) => return Ended::Gone,
+            Some(_) => {}
+        }
+    }
+}
+
+/// Runs one script while watching the channel: Ctrl-C (in a pty) or a
+/// signal request cancels it with 130; typed input is kept in `typeahead`.
+/// `None` when the client went away.
+async fn run_cancellable(
+    shell: &mut Shell,
+    text: &str,
+    origin: Origin,
+    io: &Stdio,
+    rx: &mut ChannelReadHalf,
+    mut typeahead: Option<&mut VecDeque<u8>>,
+) -> Option<i32> {
+    let run = shell.run_script(text, origin, io);
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            status = &mut run => return Some(status),
+            msg = rx.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => {
+                    if let Some(t) = typeahead.as_deref_mut() {
+                        if let Some(pos) = data.iter().position(|&b| b == 0x03) {
+                            t.extend(&data[pos + 1..]);
+                            let _ = io.stdout.write("^C\n").await;
+                            return Some(130);
+                        }
+                        t.extend(data.iter());
+                    }
+                }
+                Some(ChannelMsg::Signal { signal }) => {
+                    if let Some(status) = signal_status(&signal) {
+                        return Some(status);
+                    }
+                }
+                None | Some(ChannelMsg::Close) => return None,
+                Some(_) => {}
+            },
+        }
+    }
+}
+
+/// An interactive login shell on a pty: prompt, echo, line editing,
+/// Ctrl-C, Ctrl-D, and `exit`.
+async fn interactive(
+    cx: &ChannelContext,
+    rx: &mut ChannelReadHalf,
+    tx: &Arc<ChannelWriteHalf<Msg>>,
+    sent_env: BTreeMap<String, String>,
+    pty: &PtyState,
+) -> Ended {
+    let (stdout, stderr) = outputs(tx, Some(pty));
+    if cx.instance.config.banner != BannerMode::Off {
+        let _ = stderr.write(cx.instance.banner()).await;
+    }
+    let io = Stdio {
+        stdin: Input::empty().with_terminal(Some(pty.terminal.clone())),
+        stdout: stdout.clone(),
+        stderr,
+    };
+    let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, Some(pty)));
+    let mut editor = LineEditor::default();
+    let mut pending: VecDeque<u8> = VecDeque::new();
+    let mut script = String::new();
+    if stdout.write(shell.prompt()).await.is_err() {
+        return Ended::Gone;
+    }
+    loop {
+        let Some(byte) = pending.pop_front() else {
+            match rx.wait().await {
+                Some(ChannelMsg::Data { data }) => pending.extend(data.iter()),
+                Some(ChannelMsg::WindowChange {
+                    col_width,
+                    row_height,
+                    ..
+                }) => pty.terminal.resize(clamp(col_width), clamp(row_height)),
+                Some(ChannelMsg::Eof) => return Ended::Status(shell.last_status()),
+                None | Some(ChannelMsg::Close) => return Ended::Gone,
+                Some(_) => {}
+            }
+            continue;
+        };
+        let echo = match editor.feed(byte) {
+            Edit::Echo(bytes) => bytes,
+            Edit::Interrupt => {
+                script.clear();
+                let _ = stdout.write(format!("^C\n{}", shell.prompt())).await;
+                continue;
+            }
+            Edit::EndOfInput => {
+                let _ = stdout.write("logout\n").await;
+                return Ended::Status(shell.last_status());
+            }
+            Edit::Line(line) => {
+                let _ = stdout.write("\n").await;
+                script.push_str(&line);
+                script.push('\n');
+                if crate::shell::is_incomplete(&script) {
+                    let _ = stdout.write("> ").await;
+                    continue;
+                }
+                let text = std::mem::take(&mut script);
+                if !text.trim().is_empty() {
+                    let ran = run_cancellable(
+                        &mut shell,
+                        &text,
+                        Origin::Interactive,
+                        &io,
+                        rx,
+                        Some(&mut pending),
+                    )
+                    .await;
+                    if ran.is_none() {
+                        return Ended::Gone;
+                    }
+                    if let Some(code) = shell.exit_requested() {
+                        let _ = stdout.write("logout\n").await;
+                        return Ended::Status(code);
+                    }
+                }
+                shell.prompt()
+            }
+        };
+        if !echo.is_empty() && stdout.write(echo).await.is_err() {
+            return Ended::Gone;
+        }
+    }
+}
+
+/// What one typed byte did to the line being edited.
+enum Edit {
+    /// Echo these bytes (possibly none).
+    Echo(String),
+    /// Enter: the finished line.
+    Line(String),
+    /// Ctrl-C.
+    Interrupt,
+    /// Ctrl-D on an empty line.
+    EndOfInput,
+}
+
+/// A minimal readline: printable input, backspace, Ctrl-U, and escape
+/// sequences (arrow keys) swallowed.
+#[derive(Default)]
+struct LineEditor {
+    line: Vec<u8>,
+    escape: Option<Vec<u8>>,
+}
+
+impl LineEditor {
+    fn feed(&mut self, b: u8) -> Edit {
+        if let Some(seq) = &mut self.escape {
+            seq.push(b);
+            // ESC [ params final, or ESC X.
+            let done = match seq.as_slice() {
+                [b'['] | [b'O'] => false,
+                [b'[', .., last] | [b'O', .., last] => (0x40..=0x7e).contains(last),
+                _ => true,
+            };
+            if done {
+                self.escape = None;
+            }
+            return Edit::Echo(String::new());
+        }
+        match b {
+            0x03 => {
+                self.line.clear();
+                Edit::Interrupt
+            }
+            0x04 if self.line.is_empty() => Edit::EndOfInput,
+            b'\r' | b'\n' => {
+                let line = String::from_utf8_lossy(&self.line).into_owned();
+                self.line.clear();
+                Edit::Line(line)
+            }
+            0x7f | 0x08 => {
+                if self.line.is_empty() {
+                    return Edit::Echo(String::new());
+                }
+                // Remove one UTF-8 char.
+                while let Some(c) = self.line.pop() {
+                    if c & 0xC0 != 0x80 {
+                        break;
+                    }
+                }
+                Edit::Echo("\x08 \x08".into())
+            }
+            0x15 => {
+                let n = String::from_utf8_lossy(&self.line).chars().count();
+                self.line.clear();
+                Edit::Echo("\x08 \x08".repeat(n))
+            }
+            0x1b => {
+                self.escape = Some(Vec::new());
+                Edit::Echo(String::new())
+            }
+            b'\t' => Edit::Echo(String::new()),
+            b if b < 0x20 => Edit::Echo(String::new()),
+            b => {
+                self.line.push(b);
+                if b < 0x80 {
+                    Edit::Echo((b as char).to_string())
+                } else if std::str::from_utf8(&self.line).is_ok() {
+                    // The last char is complete: echo it whole.
+                    let text = String::from_utf8_lossy(&self.line).into_owned();
+                    Edit::Echo(text.chars().last().map(String::from).unwrap_or_default())
+                } else {
+                    Edit::Echo(String::new())
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(ed: &mut LineEditor, bytes: &[u8]) -> Vec<String> {
+        bytes
+            .iter()
+            .map(|&b| match ed.feed(b) {
+                Edit::Echo(s) => format!("echo:{s}"),
+                Edit::Line(l) => format!("line:{l}"),
+                Edit::Interrupt => "int".into(),
+                Edit::EndOfInput => "eof".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn backspace_and_arrows_edit_the_line() {
+        let mut ed = LineEditor::default();
+        let out = feed(&mut ed, b"lsx\x7f\x1b[A -a\r");
+        assert_eq!(out.last().unwrap(), "line:ls -a");
+    }
+
+    #[test]
+    fn ctrl_d_ends_only_an_empty_line() {
+        let mut ed = LineEditor::default();
+        assert_eq!(feed(&mut ed, b"a\x04\x7f\x04").last().unwrap(), "eof");
+    }
+}

@@ -1,0 +1,191 @@
+//! One SSH connection: authentication and channel requests. Each session
+//! channel gets its own task (see `channel`), so a slow command never
+//! blocks the connection's loop.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use russh::keys::PublicKey;
+use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+
+use super::auth::AuthPolicy;
+use super::channel::{self, ChannelContext};
+use super::keys::fingerprint;
+use crate::instance::Instance;
+
+/// The per-connection russh handler.
+pub(super) struct SessionHandler {
+    pub(super) instance: Arc<Instance>,
+    pub(super) auth: Arc<AuthPolicy>,
+    pub(super) peer: Option<SocketAddr>,
+    pub(super) local: Option<SocketAddr>,
+    pub(super) active_channels: Arc<AtomicUsize>,
+    /// Channels open on this connection, against [`super::MAX_CHANNELS_PER_CONNECTION`].
+    pub(super) open_here: Arc<AtomicUsize>,
+    pub(super) user: String,
+    pub(super) key_fingerprint: Option<String>,
+}
+
+fn methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
+}
+
+impl russh::server::Handler for SessionHandler {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
+        Ok(Auth::Reject {
+            proceed_with_methods: Some(methods()),
+            partial_success: false,
+        })
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(self.decide(self.auth.allows_key(offer.public_key)))
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let ok = self.auth.allows_key(key.public_key);
+        if ok {
+            self.logged_in(user, Some(key.public_key));
+        }
+        Ok(self.decide(ok))
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let ok = self.auth.allows_password(password);
+        if ok {
+            self.logged_in(user, None);
+        }
+        Ok(self.decide(ok))
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.open_here.load(std::sync::atomic::Ordering::Relaxed)
+            >= super::MAX_CHANNELS_PER_CONNECTION
+        {
+            tracing::warn!(peer = ?self.peer, "too many channels on one connection; refused");
+            reply
+                .reject(russh::ChannelOpenFailure::ResourceShortage)
+                .await;
+            return Ok(());
+        }
+        reply.accept().await;
+        let cx = ChannelContext {
+            instance: self.instance.clone(),
+            user: self.user.clone(),
+            peer: self.peer,
+            local: self.local,
+            active: self.active_channels.clone(),
+            open_here: self.open_here.clone(),
+        };
+        tokio::spawn(channel::run(channel, cx));
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _cols: u32,
+        _rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        tracing::info!(
+            user = %self.user,
+            peer = ?self.peer,
+            key = self.key_fingerprint.as_deref().unwrap_or("-"),
+            bytes = data.len(),
+            "exec"
+        );
+        session.channel_success(channel)
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        tracing::info!(subsystem = name, "subsystem refused");
+        session.channel_failure(channel)?;
+        // The channel task is waiting for exec or shell; end it cleanly.
+        session.close(channel)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single: bool,
+        _proto: &str,
+        _cookie: &str,
+        _screen: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+}
+
+impl SessionHandler {
+    fn decide(&self, ok: bool) -> Auth {
+        if ok {
+            Auth::Accept
+        } else {
+            Auth::Reject {
+                proceed_with_methods: Some(methods()),
+                partial_success: false,
+            }
+        }
+    }
+
+    fn logged_in(&mut self, user: &str, key: Option<&PublicKey>) {
+        self.user = user.to_string();
+        self.key_fingerprint = key.map(fingerprint);
+        tracing::debug!(user, peer = ?self.peer, key = ?self.key_fingerprint, "authenticated");
+    }
+}
