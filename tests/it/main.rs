@@ -1,1 +1,10 @@
+//! Integration tests: a real server on port 0 and real clients (OpenSSH,
+//! paramiko, pexpect over a real pty, russh).
 
+mod cli;
+mod clients;
+mod exec;
+mod files;
+mod hostile;
+mod interactive;
+mod support;
