@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+mod bench;
+
 use fakessh::instance::{BannerMode, Gpu, Instance, InstanceConfig};
 use fakessh::server::{self, AuthPolicy, ServerConfig};
 
@@ -24,6 +26,8 @@ struct Cli {
 enum Command {
     /// Serve a fake instance over SSH.
     Serve(ServeArgs),
+    /// Measure handshakes per second and idle-session memory (vs sshd when installed).
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
