@@ -98,9 +98,7 @@ pub(crate) fn parse(args: &[String], spec: &Spec) -> Result<Parsed, OptError> {
                     p.opts.push((*key, Some(v)));
                 }
                 Some((_, key, false)) => p.opts.push((*key, None)),
-                None if "help".starts_with(name) && !name.is_empty() => {
-                    return Err(OptError::Help)
-                }
+                None if "help".starts_with(name) && !name.is_empty() => return Err(OptError::Help),
                 None if "version".starts_with(name) && !name.is_empty() => {
                     return Err(OptError::Version)
                 }
@@ -284,6 +282,12 @@ impl Lines {
             {
                 let line = self.buf[self.pos..self.pos + off + 1].to_vec();
                 self.pos += off + 1;
+                if nul {
+                    // A run of NULs (a hole in a sparse file) ends one line.
+                    while self.pos < self.buf.len() && self.buf[self.pos] == 0 {
+                        self.pos += 1;
+                    }
+                }
                 return Ok(Some(line));
             }
             // A line longer than this is cut, so a huge file without
@@ -434,13 +438,12 @@ fn glob_at(p: &[char], n: &[char]) -> bool {
                         continue;
                     }
                 }
-                '\\' if pi + 1 < p.len() => {
-                    if p[pi + 1] == n[ni] {
-                        pi += 2;
-                        ni += 1;
-                        continue;
-                    }
+                '\\' if pi + 1 < p.len() && p[pi + 1] == n[ni] => {
+                    pi += 2;
+                    ni += 1;
+                    continue;
                 }
+                '\\' if pi + 1 < p.len() => {}
                 c if c == n[ni] => {
                     pi += 1;
                     ni += 1;
@@ -495,7 +498,11 @@ fn class_match(p: &[char], c: char) -> Option<(bool, usize)> {
 pub(crate) fn base_name(path: &str) -> String {
     let t = path.trim_end_matches('/');
     if t.is_empty() {
-        return if path.is_empty() { String::new() } else { "/".into() };
+        return if path.is_empty() {
+            String::new()
+        } else {
+            "/".into()
+        };
     }
     t.rsplit('/').next().unwrap_or(t).to_string()
 }
@@ -504,7 +511,11 @@ pub(crate) fn base_name(path: &str) -> String {
 pub(crate) fn dir_name(path: &str) -> String {
     let t = path.trim_end_matches('/');
     if t.is_empty() {
-        return if path.starts_with('/') { "/".into() } else { ".".into() };
+        return if path.starts_with('/') {
+            "/".into()
+        } else {
+            ".".into()
+        };
     }
     match t.rfind('/') {
         None => ".".into(),
@@ -553,7 +564,11 @@ mod tests {
 
     #[test]
     fn globs_match_like_fnmatch() {
-        assert!(glob_match("*2169837*.safetensors", "x_2169837_v1.safetensors", false));
+        assert!(glob_match(
+            "*2169837*.safetensors",
+            "x_2169837_v1.safetensors",
+            false
+        ));
         assert!(!glob_match("*.ckpt", "a.safetensors", false));
         assert!(glob_match("[a-c]?.TXT", "bx.txt", true));
         assert!(glob_match("*", "", false));

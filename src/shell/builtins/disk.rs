@@ -193,6 +193,7 @@ const ROOT_SIZE: u64 = 500 * 1024 * 1024 * 1024;
 const IMAGE_USED: u64 = 38 * 1024 * 1024 * 1024 + 420 * 1024 * 1024;
 const SHM_SIZE: u64 = 16 * 1024 * 1024 * 1024;
 
+#[derive(Clone, Copy)]
 struct Fs {
     source: &'static str,
     kind: &'static str,
@@ -281,7 +282,9 @@ impl Program for Df {
                 let fs = all
                     .iter()
                     .filter(|f| {
-                        virt == f.mount || virt.starts_with(&format!("{}/", f.mount)) || f.mount == "/"
+                        virt == f.mount
+                            || virt.starts_with(&format!("{}/", f.mount))
+                            || f.mount == "/"
                     })
                     .max_by_key(|f| f.mount.len());
                 if let Some(f) = fs {
@@ -307,7 +310,10 @@ impl Program for Df {
         header.push("Mounted on".into());
         rows.push(header);
         for f in chosen {
-            let avail = f.size - f.used;
+            // Whole 1K blocks, as statfs reports them.
+            let (size, used) = (f.size / 1024 * 1024, f.used.div_ceil(1024) * 1024);
+            let avail = size - used;
+            let f = Fs { size, used, ..*f };
             let pct = if f.size == 0 {
                 "-".to_string()
             } else {
@@ -382,17 +388,35 @@ mod tests {
         sparse(&i, "/w/m/model.safetensors", 6 * gib + gib / 2);
         put(&i, "/w/m/small", &[1u8; 5000]);
         let r = run(&i, "/", &["du", "-sb", "/w/m"], b"").await;
-        let dir_size = std::fs::metadata(i.sandbox.host_path("/w/m")).unwrap().len();
-        assert_eq!(r.1, format!("{}\t/w/m\n", 6 * gib + gib / 2 + 5000 + dir_size));
+        let dir_size = std::fs::metadata(i.sandbox.host_path("/w/m"))
+            .unwrap()
+            .len();
+        assert_eq!(
+            r.1,
+            format!("{}\t/w/m\n", 6 * gib + gib / 2 + 5000 + dir_size)
+        );
         // Sparse: almost nothing allocated.
         let r = run(&i, "/", &["du", "-sh", "/w/m"], b"").await;
         assert!(r.1.ends_with("K\t/w/m\n"), "{}", r.1);
-        let r = run(&i, "/", &["du", "-sh", "--apparent-size", "/w/m/model.safetensors"], b"").await;
+        let r = run(
+            &i,
+            "/",
+            &["du", "-sh", "--apparent-size", "/w/m/model.safetensors"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "6.5G\t/w/m/model.safetensors\n");
         let r = run(&i, "/w", &["du", "-b", "m/small"], b"").await;
         assert_eq!(r.1, "5000\tm/small\n");
         let r = run(&i, "/", &["du", "nope"], b"").await;
-        assert_eq!(r, (1, String::new(), "du: cannot access 'nope': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "du: cannot access 'nope': No such file or directory\n".into()
+            )
+        );
         let r = run(&i, "/w", &["du", "-b"], b"").await;
         assert!(r.1.ends_with("\t./m\n") || r.1.ends_with("\t.\n"));
         assert_eq!(r.1.lines().count(), 2);
@@ -401,6 +425,8 @@ mod tests {
     #[tokio::test]
     async fn df_shows_an_overlay_root() {
         let i = instance();
+        let r = run(&i, "/", &["df"], b"").await;
+        assert!(r.1.starts_with("Filesystem     1K-blocks     Used Available Use% Mounted on\noverlay        524288000 "), "{}", r.1);
         let r = run(&i, "/", &["df", "-h"], b"").await;
         let lines: Vec<&str> = r.1.lines().collect();
         assert_eq!(lines[0], "Filesystem      Size  Used Avail Use% Mounted on");
@@ -412,9 +438,14 @@ mod tests {
             r.1,
             "Filesystem      Size  Used Avail Use% Mounted on\noverlay         500G  139G  362G  28% /\n"
         );
-        let r = run(&i, "/", &["df"], b"").await;
-        assert!(r.1.starts_with("Filesystem     1K-blocks     Used Available Use% Mounted on\noverlay        524288000 "), "{}", r.1);
         let r = run(&i, "/", &["df", "/nope"], b"").await;
-        assert_eq!(r, (1, String::new(), "df: /nope: No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "df: /nope: No such file or directory\n".into()
+            )
+        );
     }
 }

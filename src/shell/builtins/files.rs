@@ -16,8 +16,11 @@ async fn missing_operand(ctx: &Ctx, after: Option<&str>) -> i32 {
         Some(f) => format!("missing destination file operand after {}", quote(ctx, f)),
     };
     complain(ctx, msg).await;
-    ctx.err(format!("Try '{} --help' for more information.\n", ctx.name()))
-        .await;
+    ctx.err(format!(
+        "Try '{} --help' for more information.\n",
+        ctx.name()
+    ))
+    .await;
     1
 }
 
@@ -27,7 +30,11 @@ pub struct Mkdir;
 const MKDIR_SPEC: Spec = Spec {
     flags: "pv",
     with_arg: "m",
-    long: &[("parents", 'p', false), ("verbose", 'v', false), ("mode", 'm', true)],
+    long: &[
+        ("parents", 'p', false),
+        ("verbose", 'v', false),
+        ("mode", 'm', true),
+    ],
 };
 
 #[async_trait]
@@ -48,7 +55,11 @@ impl Program for Mkdir {
                 mkdir_one(ctx, d, p.has('v')).await
             };
             if let Err((what, e)) = r {
-                let msg = format!("cannot create directory {}: {}", quote(ctx, &what), errtext(&e));
+                let msg = format!(
+                    "cannot create directory {}: {}",
+                    quote(ctx, &what),
+                    errtext(&e)
+                );
                 complain(ctx, msg).await;
                 code = 1;
             }
@@ -72,7 +83,11 @@ async fn mkdir_one(ctx: &Ctx, d: &str, verbose: bool) -> Result<(), (String, io:
 
 async fn mkdir_parents(ctx: &Ctx, d: &str, verbose: bool) -> Result<(), (String, io::Error)> {
     // Each prefix as the user spelled it: `a`, `a/b`, `a/b/c`.
-    let mut prefix = if d.starts_with('/') { "/".to_string() } else { String::new() };
+    let mut prefix = if d.starts_with('/') {
+        "/".to_string()
+    } else {
+        String::new()
+    };
     for part in d.split('/').filter(|p| !p.is_empty()) {
         if !prefix.is_empty() && !prefix.ends_with('/') {
             prefix.push('/');
@@ -88,8 +103,11 @@ async fn mkdir_parents(ctx: &Ctx, d: &str, verbose: bool) -> Result<(), (String,
             Err(_) => {
                 std::fs::create_dir(&host).map_err(|e| (prefix.clone(), e))?;
                 if verbose {
-                    ctx.out(format!("mkdir: created directory {}\n", quote(ctx, &prefix)))
-                        .await;
+                    ctx.out(format!(
+                        "mkdir: created directory {}\n",
+                        quote(ctx, &prefix)
+                    ))
+                    .await;
                 }
             }
         }
@@ -103,7 +121,11 @@ pub struct Touch;
 const TOUCH_SPEC: Spec = Spec {
     flags: "acfhm",
     with_arg: "dtr",
-    long: &[("no-create", 'c', false), ("date", 'd', true), ("reference", 'r', true)],
+    long: &[
+        ("no-create", 'c', false),
+        ("date", 'd', true),
+        ("reference", 'r', true),
+    ],
 };
 
 #[async_trait]
@@ -239,7 +261,11 @@ async fn remove(ctx: &Ctx, f: &str, recursive: bool, dirs: bool, verbose: bool) 
         std::fs::remove_file(&host)?;
     }
     if verbose {
-        let what = if meta.is_dir() { "removed directory" } else { "removed" };
+        let what = if meta.is_dir() {
+            "removed directory"
+        } else {
+            "removed"
+        };
         ctx.out(format!("{what} {}\n", quote(ctx, f))).await;
     }
     Ok(())
@@ -315,8 +341,12 @@ impl Program for Mv {
                 complain(ctx, msg).await;
                 code = 1;
             } else if p.has('v') {
-                ctx.out(format!("renamed {} -> {}\n", quote(ctx, s), quote(ctx, &target)))
-                    .await;
+                ctx.out(format!(
+                    "renamed {} -> {}\n",
+                    quote(ctx, s),
+                    quote(ctx, &target)
+                ))
+                .await;
             }
         }
         code
@@ -639,7 +669,10 @@ async fn link_one(ctx: &Ctx, target: &str, name: &str, p: &Parsed) -> bool {
             .and_then(|h| std::fs::symlink_metadata(&h).map(|m| (h, m)))
         {
             Ok((_, m)) if m.is_dir() => {
-                let msg = format!("{}: hard link not allowed for directory", quote(ctx, target));
+                let msg = format!(
+                    "{}: hard link not allowed for directory",
+                    quote(ctx, target)
+                );
                 complain(ctx, msg).await;
                 return false;
             }
@@ -678,8 +711,12 @@ async fn link_one(ctx: &Ctx, target: &str, name: &str, p: &Parsed) -> bool {
     }
     if p.has('v') {
         let arrow = if symbolic { "->" } else { "=>" };
-        ctx.out(format!("{} {arrow} {}\n", quote(ctx, name), quote(ctx, target)))
-            .await;
+        ctx.out(format!(
+            "{} {arrow} {}\n",
+            quote(ctx, name),
+            quote(ctx, target)
+        ))
+        .await;
     }
     true
 }
@@ -697,24 +734,51 @@ mod tests {
         assert!(i.sandbox.host_path("/tmp/a/b/c").is_dir());
         assert_eq!(run(&i, "/tmp", &["mkdir", "-p", "a/b"], b"").await.0, 0);
         let r = run(&i, "/tmp", &["mkdir", "a"], b"").await;
-        assert_eq!(r, (1, String::new(), "mkdir: cannot create directory 'a': File exists\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "mkdir: cannot create directory 'a': File exists\n".into()
+            )
+        );
         let r = run(&i, "/tmp", &["mkdir", "x/y"], b"").await;
-        assert_eq!(r.2, "mkdir: cannot create directory 'x/y': No such file or directory\n");
+        assert_eq!(
+            r.2,
+            "mkdir: cannot create directory 'x/y': No such file or directory\n"
+        );
         let r = run(&i, "/tmp", &["mkdir", "-pv", "n/m"], b"").await;
-        assert_eq!(r.1, "mkdir: created directory 'n'\nmkdir: created directory 'n/m'\n");
+        assert_eq!(
+            r.1,
+            "mkdir: created directory 'n'\nmkdir: created directory 'n/m'\n"
+        );
         let r = run(&i, "/", &["mkdir"], b"").await;
-        assert_eq!(r.2, "mkdir: missing operand\nTry 'mkdir --help' for more information.\n");
+        assert_eq!(
+            r.2,
+            "mkdir: missing operand\nTry 'mkdir --help' for more information.\n"
+        );
     }
 
     #[tokio::test]
     async fn mkdir_p_then_ln_s_as_the_app_does() {
         let i = instance();
-        let r = run(&i, "/tmp", &["mkdir", "-p", "/workspace/ComfyUI/models/vae/Wan-2.1"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["mkdir", "-p", "/workspace/ComfyUI/models/vae/Wan-2.1"],
+            b"",
+        )
+        .await;
         assert_eq!(r.0, 0);
         let r = run(
             &i,
             "/tmp",
-            &["ln", "-s", "/workspace/ComfyUI/models/vae/Wan-2.1", "/workspace/ComfyUI/models/wan"],
+            &[
+                "ln",
+                "-s",
+                "/workspace/ComfyUI/models/vae/Wan-2.1",
+                "/workspace/ComfyUI/models/wan",
+            ],
             b"",
         )
         .await;
@@ -724,11 +788,26 @@ mod tests {
             std::fs::read_link(link).unwrap().to_string_lossy(),
             "/workspace/ComfyUI/models/vae/Wan-2.1"
         );
-        let r = run(&i, "/tmp", &["ln", "-s", "/x", "/workspace/ComfyUI/models/wan"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["ln", "-s", "/x", "/workspace/ComfyUI/models/wan"],
+            b"",
+        )
+        .await;
         assert_eq!(r.2, "");
         // LINK_NAME is a link to a directory: the new link goes inside it.
-        assert!(i.sandbox.host_path("/workspace/ComfyUI/models/vae/Wan-2.1/x").is_symlink());
-        let r = run(&i, "/tmp", &["ln", "-s", "/y", "/workspace/ComfyUI/models/wan/x"], b"").await;
+        assert!(i
+            .sandbox
+            .host_path("/workspace/ComfyUI/models/vae/Wan-2.1/x")
+            .is_symlink());
+        let r = run(
+            &i,
+            "/tmp",
+            &["ln", "-s", "/y", "/workspace/ComfyUI/models/wan/x"],
+            b"",
+        )
+        .await;
         assert_eq!(
             r,
             (
@@ -737,7 +816,13 @@ mod tests {
                 "ln: failed to create symbolic link '/workspace/ComfyUI/models/wan/x': File exists\n".into()
             )
         );
-        let r = run(&i, "/tmp", &["ln", "-sfn", "/y", "/workspace/ComfyUI/models/wan"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["ln", "-sfn", "/y", "/workspace/ComfyUI/models/wan"],
+            b"",
+        )
+        .await;
         assert_eq!(r.0, 0);
         let link = i.sandbox.host_path("/workspace/ComfyUI/models/wan");
         assert_eq!(std::fs::read_link(link).unwrap().to_string_lossy(), "/y");
@@ -748,9 +833,17 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/a", b"x");
         assert_eq!(run(&i, "/tmp", &["ln", "a", "b"], b"").await.0, 0);
-        assert_eq!(std::fs::metadata(i.sandbox.host_path("/tmp/a")).unwrap().nlink(), 2);
+        assert_eq!(
+            std::fs::metadata(i.sandbox.host_path("/tmp/a"))
+                .unwrap()
+                .nlink(),
+            2
+        );
         let r = run(&i, "/tmp", &["ln", "nope", "c"], b"").await;
-        assert_eq!(r.2, "ln: failed to access 'nope': No such file or directory\n");
+        assert_eq!(
+            r.2,
+            "ln: failed to access 'nope': No such file or directory\n"
+        );
     }
 
     #[tokio::test]
@@ -760,7 +853,14 @@ mod tests {
         assert!(i.sandbox.host_path("/tmp/t").is_file());
         assert_eq!(run(&i, "/tmp", &["touch", "t", "/tmp"], b"").await.0, 0);
         let r = run(&i, "/tmp", &["touch", "no/t"], b"").await;
-        assert_eq!(r, (1, String::new(), "touch: cannot touch 'no/t': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "touch: cannot touch 'no/t': No such file or directory\n".into()
+            )
+        );
     }
 
     #[tokio::test]
@@ -768,8 +868,18 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/d/f", b"x");
         let r = run(&i, "/tmp", &["rm", "x"], b"").await;
-        assert_eq!(r, (1, String::new(), "rm: cannot remove 'x': No such file or directory\n".into()));
-        assert_eq!(run(&i, "/tmp", &["rm", "-f", "x"], b"").await, (0, String::new(), String::new()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "rm: cannot remove 'x': No such file or directory\n".into()
+            )
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["rm", "-f", "x"], b"").await,
+            (0, String::new(), String::new())
+        );
         let r = run(&i, "/tmp", &["rm", "d"], b"").await;
         assert_eq!(r.2, "rm: cannot remove 'd': Is a directory\n");
         let r = run(&i, "/tmp", &["rm", "-rf", "/"], b"").await;
@@ -802,22 +912,48 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/a", b"hello");
         assert_eq!(run(&i, "/tmp", &["mv", "a", "b"], b"").await.0, 0);
-        assert_eq!(std::fs::read(i.sandbox.host_path("/tmp/b")).unwrap(), b"hello");
+        assert_eq!(
+            std::fs::read(i.sandbox.host_path("/tmp/b")).unwrap(),
+            b"hello"
+        );
         assert_eq!(run(&i, "/tmp", &["cp", "b", "/root"], b"").await.0, 0);
-        assert_eq!(std::fs::read(i.sandbox.host_path("/root/b")).unwrap(), b"hello");
+        assert_eq!(
+            std::fs::read(i.sandbox.host_path("/root/b")).unwrap(),
+            b"hello"
+        );
         let r = run(&i, "/tmp", &["mv", "zz", "y"], b"").await;
-        assert_eq!(r, (1, String::new(), "mv: cannot stat 'zz': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "mv: cannot stat 'zz': No such file or directory\n".into()
+            )
+        );
         let r = run(&i, "/tmp", &["cp", "zz", "y"], b"").await;
         assert_eq!(r.2, "cp: cannot stat 'zz': No such file or directory\n");
         put(&i, "/tmp/dir/sub/f", b"1");
         let r = run(&i, "/tmp", &["cp", "dir", "dir2"], b"").await;
-        assert_eq!(r, (1, String::new(), "cp: -r not specified; omitting directory 'dir'\n".into()));
-        assert_eq!(run(&i, "/tmp", &["cp", "-r", "dir", "dir2"], b"").await.0, 0);
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "cp: -r not specified; omitting directory 'dir'\n".into()
+            )
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["cp", "-r", "dir", "dir2"], b"").await.0,
+            0
+        );
         assert!(i.sandbox.host_path("/tmp/dir2/sub/f").is_file());
         let r = run(&i, "/tmp", &["mv", "dir", "dir/sub"], b"").await;
         assert!(r.2.contains("subdirectory of itself"));
         let r = run(&i, "/tmp", &["cp"], b"").await;
-        assert_eq!(r.2, "cp: missing operand\nTry 'cp --help' for more information.\n");
+        assert_eq!(
+            r.2,
+            "cp: missing operand\nTry 'cp --help' for more information.\n"
+        );
         let r = run(&i, "/tmp", &["cp", "b"], b"").await;
         assert_eq!(r.2, "cp: missing destination file operand after 'b'\nTry 'cp --help' for more information.\n");
     }

@@ -22,13 +22,25 @@ enum Expr {
     Or(Box<Expr>, Box<Expr>),
     Comma(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
-    Name { pat: String, fold: bool },
-    Path { pat: String, fold: bool },
+    Name {
+        pat: String,
+        fold: bool,
+    },
+    Path {
+        pat: String,
+        fold: bool,
+    },
     Type(Vec<char>),
-    Size { cmp: std::cmp::Ordering, n: u64, unit: u64 },
+    Size {
+        cmp: std::cmp::Ordering,
+        n: u64,
+        unit: u64,
+    },
     Empty,
     Const(bool),
-    Print { nul: bool },
+    Print {
+        nul: bool,
+    },
     Printf(Vec<u8>),
     Prune,
     Quit,
@@ -406,7 +418,9 @@ fn printf(f: &[u8], v: &Visit, out: &mut Vec<u8>) {
                     b'u' | b'g' => "root".into(),
                     b'U' | b'G' => "0".into(),
                     b'l' => v.link_target.clone().unwrap_or_default(),
-                    b't' | b'c' | b'a' => strftime("%a %b %e %H:%M:%S.0000000000 %Y", mtime_secs(v.meta), 0),
+                    b't' | b'c' | b'a' => {
+                        strftime("%a %b %e %H:%M:%S.0000000000 %Y", mtime_secs(v.meta), 0)
+                    }
                     b'T' | b'C' | b'A' if j + 1 < f.len() => {
                         next = j + 2;
                         let k = f[j + 1] as char;
@@ -637,9 +651,7 @@ async fn walk(
             (host, meta, None)
         };
         let in_range = depth >= g.mindepth;
-        let descend = meta.is_dir()
-            && g.maxdepth.is_none_or(|m| depth < m)
-            && !post;
+        let descend = meta.is_dir() && g.maxdepth.is_none_or(|m| depth < m) && !post;
         if post || !g.depth_first || !descend {
             if in_range {
                 st.prune = false;
@@ -716,7 +728,11 @@ mod tests {
     fn models() -> std::sync::Arc<crate::instance::Instance> {
         let i = instance();
         let lora = "/workspace/ComfyUI/models/Lora";
-        sparse(&i, &format!("{lora}/style_2169837_v1.safetensors"), 228_456_789);
+        sparse(
+            &i,
+            &format!("{lora}/style_2169837_v1.safetensors"),
+            228_456_789,
+        );
         sparse(&i, &format!("{lora}/old.ckpt"), 2_000_000);
         put(&i, &format!("{lora}/readme.txt"), b"hi");
         sparse(&i, &format!("{lora}/sub/deep.safetensors"), 1234);
@@ -782,20 +798,53 @@ mod tests {
             r.1,
             "/workspace/ComfyUI/models/Lora/style_2169837_v1.safetensors\n"
         );
-        let r = run(&i, "/tmp", &["find", "/workspace/ComfyUI/models/Lora", "-name", "*404*"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["find", "/workspace/ComfyUI/models/Lora", "-name", "*404*"],
+            b"",
+        )
+        .await;
         assert_eq!(r, (0, String::new(), String::new()));
     }
 
     #[tokio::test]
     async fn paths_as_spelled_and_depths() {
         let i = models();
-        let r = run(&i, "/workspace/ComfyUI/models", &["find", "Lora/sub", "-mindepth", "1"], b"").await;
-        assert_eq!(r.1, "Lora/sub/deep.safetensors\nLora/sub/deeper\nLora/sub/deeper/too_deep.safetensors\n");
-        let r = run(&i, "/workspace/ComfyUI/models/Lora", &["find", ".", "-maxdepth", "1", "-type", "d"], b"").await;
+        let r = run(
+            &i,
+            "/workspace/ComfyUI/models",
+            &["find", "Lora/sub", "-mindepth", "1"],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            r.1,
+            "Lora/sub/deep.safetensors\nLora/sub/deeper\nLora/sub/deeper/too_deep.safetensors\n"
+        );
+        let r = run(
+            &i,
+            "/workspace/ComfyUI/models/Lora",
+            &["find", ".", "-maxdepth", "1", "-type", "d"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, ".\n./sub\n");
-        let r = run(&i, "/workspace/ComfyUI/models/Lora", &["find", "sub/", "-maxdepth", "1"], b"").await;
+        let r = run(
+            &i,
+            "/workspace/ComfyUI/models/Lora",
+            &["find", "sub/", "-maxdepth", "1"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "sub/\nsub/deep.safetensors\nsub/deeper\n");
-        let r = run(&i, "/workspace/ComfyUI/models/Lora", &["find", "sub", "-printf", "%h %f %d\\n", "-quit"], b"").await;
+        let r = run(
+            &i,
+            "/workspace/ComfyUI/models/Lora",
+            &["find", "sub", "-printf", "%h %f %d\\n", "-quit"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, ". sub 0\n");
     }
 
@@ -803,13 +852,42 @@ mod tests {
     async fn operators_and_negation() {
         let i = models();
         let lora = "/workspace/ComfyUI/models/Lora";
-        let r = run(&i, lora, &["find", ".", "-type", "f", "!", "-name", "*.safetensors"], b"").await;
+        let r = run(
+            &i,
+            lora,
+            &["find", ".", "-type", "f", "!", "-name", "*.safetensors"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "./old.ckpt\n./readme.txt\n");
-        let r = run(&i, lora, &["find", ".", "-name", "sub", "-prune", "-o", "-type", "f", "-print"], b"").await;
-        assert_eq!(r.1, "./old.ckpt\n./readme.txt\n./style_2169837_v1.safetensors\n");
-        let r = run(&i, lora, &["find", ".", "-iname", "README*", "-size", "-1k"], b"").await;
+        let r = run(
+            &i,
+            lora,
+            &[
+                "find", ".", "-name", "sub", "-prune", "-o", "-type", "f", "-print",
+            ],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            r.1,
+            "./old.ckpt\n./readme.txt\n./style_2169837_v1.safetensors\n"
+        );
+        let r = run(
+            &i,
+            lora,
+            &["find", ".", "-iname", "README*", "-size", "-1k"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "");
-        let r = run(&i, lora, &["find", ".", "-iname", "README*", "-size", "2c"], b"").await;
+        let r = run(
+            &i,
+            lora,
+            &["find", ".", "-iname", "README*", "-size", "2c"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "./readme.txt\n");
         let r = run(&i, lora, &["find", ".", "-size", "+100M"], b"").await;
         assert_eq!(r.1, "./style_2169837_v1.safetensors\n");
@@ -819,9 +897,23 @@ mod tests {
     async fn errors_follow_gnu() {
         let i = models();
         let r = run(&i, "/", &["find", "/nope", "-name", "x"], b"").await;
-        assert_eq!(r, (1, String::new(), "find: '/nope': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "find: '/nope': No such file or directory\n".into()
+            )
+        );
         let r = run(&i, "/", &["find", "/tmp", "-bogus"], b"").await;
-        assert_eq!(r, (1, String::new(), "find: unknown predicate `-bogus'\n".into()));
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "find: unknown predicate `-bogus'\n".into()
+            )
+        );
         let r = run(&i, "/", &["find", "/tmp", "-name"], b"").await;
         assert_eq!(r.2, "find: missing argument to `-name'\n");
         let r = run(&i, "/", &["find", "/tmp", "-type", "z"], b"").await;
@@ -838,9 +930,21 @@ mod tests {
         assert_eq!(r.1, "");
         let r = run(&i, "/tmp", &["find", "root", "-type", "l"], b"").await;
         assert_eq!(r.1, "root\n");
-        let r = run(&i, "/tmp", &["find", "-L", "root/etc", "-name", "hostname"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["find", "-L", "root/etc", "-name", "hostname"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "root/etc/hostname\n");
-        let r = run(&i, "/tmp", &["find", "-H", "root", "-maxdepth", "1", "-name", "etc"], b"").await;
+        let r = run(
+            &i,
+            "/tmp",
+            &["find", "-H", "root", "-maxdepth", "1", "-name", "etc"],
+            b"",
+        )
+        .await;
         assert_eq!(r.1, "root/etc\n");
     }
 }

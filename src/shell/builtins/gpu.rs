@@ -63,17 +63,30 @@ fn idle(i: usize) -> (u32, u32, u32, u32) {
 
 fn table(gpus: &[Gpu], now: i64) -> String {
     let mut s = String::new();
-    s.push_str(&format!("{}       \n", strftime("%a %b %e %H:%M:%S %Y", now, 0)));
+    s.push_str(&format!(
+        "{}       \n",
+        strftime("%a %b %e %H:%M:%S %Y", now, 0)
+    ));
     let bar = format!("+{}+\n", "-".repeat(89));
     s.push_str(&bar);
     s.push_str(&format!(
         "| NVIDIA-SMI {DRIVER:<22} Driver Version: {DRIVER:<14} CUDA Version: {CUDA:<9}|\n"
     ));
-    s.push_str(&format!("|{}+{}+{}+\n", "-".repeat(41), "-".repeat(24), "-".repeat(22)));
+    s.push_str(&format!(
+        "|{}+{}+{}+\n",
+        "-".repeat(41),
+        "-".repeat(24),
+        "-".repeat(22)
+    ));
     s.push_str("| GPU  Name                 Persistence-M | Bus-Id          Disp.A | Volatile Uncorr. ECC |\n");
     s.push_str("| Fan  Temp   Perf          Pwr:Usage/Cap |           Memory-Usage | GPU-Util  Compute M. |\n");
     s.push_str("|                                         |                        |               MIG M. |\n");
-    s.push_str(&format!("|{}+{}+{}|\n", "=".repeat(41), "=".repeat(24), "=".repeat(22)));
+    s.push_str(&format!(
+        "|{}+{}+{}|\n",
+        "=".repeat(41),
+        "=".repeat(24),
+        "=".repeat(22)
+    ));
     for (i, g) in gpus.iter().enumerate() {
         let (fan, temp, pwr, used) = idle(i);
         let name: String = g.name.chars().take(29).collect();
@@ -101,7 +114,12 @@ fn table(gpus: &[Gpu], now: i64) -> String {
             " ".repeat(24),
             "N/A"
         ));
-        s.push_str(&format!("+{}+{}+{}+\n", "-".repeat(41), "-".repeat(24), "-".repeat(22)));
+        s.push_str(&format!(
+            "+{}+{}+{}+\n",
+            "-".repeat(41),
+            "-".repeat(24),
+            "-".repeat(22)
+        ));
     }
     s.push_str(&format!("{}\n", " ".repeat(91)));
     s.push_str(&bar);
@@ -120,9 +138,22 @@ fn table(gpus: &[Gpu], now: i64) -> String {
     s
 }
 
-fn field(name: &str, g: &Gpu, i: usize, seed: u64, units: bool, count: usize) -> Option<(String, String)> {
+fn field(
+    name: &str,
+    g: &Gpu,
+    i: usize,
+    seed: u64,
+    units: bool,
+    count: usize,
+) -> Option<(String, String)> {
     let (_, temp, pwr, used) = idle(i);
-    let mib = |v: u32| if units { format!("{v} MiB") } else { v.to_string() };
+    let mib = |v: u32| {
+        if units {
+            format!("{v} MiB")
+        } else {
+            v.to_string()
+        }
+    };
     let (header_unit, value) = match name {
         "name" | "gpu_name" => ("", g.name.clone()),
         "index" => ("", i.to_string()),
@@ -138,17 +169,32 @@ fn field(name: &str, g: &Gpu, i: usize, seed: u64, units: bool, count: usize) ->
         "utilization.memory" => (" [%]", if units { "0 %".into() } else { "0".into() }),
         "power.draw" => (
             " [W]",
-            if units { format!("{pwr}.00 W") } else { format!("{pwr}.00") },
+            if units {
+                format!("{pwr}.00 W")
+            } else {
+                format!("{pwr}.00")
+            },
         ),
         "power.limit" => {
             let cap = power_cap_w(&g.name);
-            (" [W]", if units { format!("{cap}.00 W") } else { format!("{cap}.00") })
+            (
+                " [W]",
+                if units {
+                    format!("{cap}.00 W")
+                } else {
+                    format!("{cap}.00")
+                },
+            )
         }
         "pstate" => ("", "P8".into()),
         "compute_cap" => ("", "8.9".into()),
         _ => return None,
     };
-    let header = if units { format!("{name}{header_unit}") } else { name.to_string() };
+    let header = if units {
+        format!("{name}{header_unit}")
+    } else {
+        name.to_string()
+    };
     Some((header, value))
 }
 
@@ -217,7 +263,11 @@ impl Program for NvidiaSmi {
             let opts: Vec<&str> = fmt.split(',').map(str::trim).collect();
             let header = !opts.contains(&"noheader");
             let units = !opts.contains(&"nounits");
-            let names: Vec<&str> = q.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let names: Vec<&str> = q
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
             let mut rows: Vec<Vec<(String, String)>> = Vec::new();
             for (i, g) in gpus.iter().enumerate() {
                 let mut row = Vec::new();
@@ -225,10 +275,8 @@ impl Program for NvidiaSmi {
                     match field(n, g, i, seed, units, gpus.len()) {
                         Some(f) => row.push(f),
                         None => {
-                            ctx.out(format!(
-                                "Field \"{n}\" is not a valid field to query.\n\n"
-                            ))
-                            .await;
+                            ctx.out(format!("Field \"{n}\" is not a valid field to query.\n\n"))
+                                .await;
                             return 2;
                         }
                     }
@@ -276,7 +324,11 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "Tue Nov 26 10:53:00 2024       ");
         for l in &lines[1..] {
-            assert!(l.chars().count() == 91, "{l:?} is {} wide", l.chars().count());
+            assert!(
+                l.chars().count() == 91,
+                "{l:?} is {} wide",
+                l.chars().count()
+            );
         }
         assert_eq!(
             lines[2],
@@ -297,13 +349,32 @@ mod tests {
     async fn list_and_query() {
         let i = instance();
         let r = run(&i, "/", &["nvidia-smi", "-L"], b"").await;
-        assert!(r.1.starts_with("GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-"));
-        let r = run(&i, "/", &["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv"], b"").await;
-        assert_eq!(r.1, "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB\n");
+        assert!(r
+            .1
+            .starts_with("GPU 0: NVIDIA GeForce RTX 4090 (UUID: GPU-"));
         let r = run(
             &i,
             "/",
-            &["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
+            &[
+                "nvidia-smi",
+                "--query-gpu=name,memory.total",
+                "--format=csv",
+            ],
+            b"",
+        )
+        .await;
+        assert_eq!(
+            r.1,
+            "name, memory.total [MiB]\nNVIDIA GeForce RTX 4090, 24564 MiB\n"
+        );
+        let r = run(
+            &i,
+            "/",
+            &[
+                "nvidia-smi",
+                "--query-gpu=name,memory.total",
+                "--format=csv,noheader,nounits",
+            ],
             b"",
         )
         .await;

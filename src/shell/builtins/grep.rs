@@ -77,7 +77,9 @@ fn bre_to_ere(p: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '*' if out.is_empty() || out.ends_with('(') || out.ends_with('^') => out.push_str("\\*"),
+            '*' if out.is_empty() || out.ends_with('(') || out.ends_with('^') => {
+                out.push_str("\\*")
+            }
             '[' => {
                 in_bracket = true;
                 out.push('[');
@@ -217,7 +219,11 @@ impl Program for Grep {
                     Err(e) => Err(e),
                 }
             };
-            let shown = if path == "-" { "(standard input)".to_string() } else { shown };
+            let shown = if path == "-" {
+                "(standard input)".to_string()
+            } else {
+                shown
+            };
             let src = match src {
                 Ok(s) => s,
                 Err(e) => {
@@ -320,7 +326,9 @@ async fn collect(
             files.push((path.clone(), path));
             continue;
         }
-        let Ok(dir) = ctx.resolve(&path) else { continue };
+        let Ok(dir) = ctx.resolve(&path) else {
+            continue;
+        };
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .map(|r| {
                 r.flatten()
@@ -412,16 +420,15 @@ async fn grep_one(
             out.push_str(&format!("{name}:"));
         }
         out.push_str(&format!("{count}\n"));
-    } else if o.list && found {
-        out.push_str(&format!("{name}\n"));
-    } else if o.list_missing && !found {
+    } else if (o.list && found) || (o.list_missing && !found) {
         out.push_str(&format!("{name}\n"));
     }
     if !out.is_empty() && !ctx.out(out).await {
         return Ok(Found::Closed);
     }
     if binary && found && !o.count && !o.list && !o.list_missing {
-        ctx.err(format!("grep: {name}: binary file matches\n")).await;
+        ctx.err(format!("grep: {name}: binary file matches\n"))
+            .await;
     }
     Ok(if found { Found::Yes } else { Found::No })
 }
@@ -435,18 +442,48 @@ mod tests {
     async fn grep_basics_and_exit_codes() {
         let i = instance();
         let input = b"alpha\nBeta\ngamma\n";
-        assert_eq!(run(&i, "/", &["grep", "a$"], input).await, (0, "alpha\nBeta\ngamma\n".into(), String::new()));
-        assert_eq!(run(&i, "/", &["grep", "-i", "beta"], input).await.1, "Beta\n");
-        assert_eq!(run(&i, "/", &["grep", "-v", "mm"], input).await.1, "alpha\nBeta\n");
+        assert_eq!(
+            run(&i, "/", &["grep", "a$"], input).await,
+            (0, "alpha\nBeta\ngamma\n".into(), String::new())
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-i", "beta"], input).await.1,
+            "Beta\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-v", "mm"], input).await.1,
+            "alpha\nBeta\n"
+        );
         assert_eq!(run(&i, "/", &["grep", "-c", "a"], input).await.1, "3\n");
-        assert_eq!(run(&i, "/", &["grep", "-n", "gam"], input).await.1, "3:gamma\n");
-        assert_eq!(run(&i, "/", &["grep", "-q", "zzz"], input).await, (1, String::new(), String::new()));
+        assert_eq!(
+            run(&i, "/", &["grep", "-n", "gam"], input).await.1,
+            "3:gamma\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-q", "zzz"], input).await,
+            (1, String::new(), String::new())
+        );
         assert_eq!(run(&i, "/", &["grep", "-q", "alpha"], input).await.0, 0);
-        assert_eq!(run(&i, "/", &["grep", "-o", "[ae]"], b"beta\n").await.1, "e\na\n");
-        assert_eq!(run(&i, "/", &["grep", "-E", "al|ga"], input).await.1, "alpha\ngamma\n");
-        assert_eq!(run(&i, "/", &["grep", "-F", "a.p"], b"a.p\naxp\n").await.1, "a.p\n");
-        assert_eq!(run(&i, "/", &["grep", "\\(al\\)\\{1\\}"], input).await.1, "alpha\n");
-        assert_eq!(run(&i, "/", &["grep", "-x", "Beta"], input).await.1, "Beta\n");
+        assert_eq!(
+            run(&i, "/", &["grep", "-o", "[ae]"], b"beta\n").await.1,
+            "e\na\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-E", "al|ga"], input).await.1,
+            "alpha\ngamma\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-F", "a.p"], b"a.p\naxp\n").await.1,
+            "a.p\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "\\(al\\)\\{1\\}"], input).await.1,
+            "alpha\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["grep", "-x", "Beta"], input).await.1,
+            "Beta\n"
+        );
         assert_eq!(run(&i, "/", &["grep", "-w", "alp"], input).await.0, 1);
     }
 
@@ -473,7 +510,10 @@ mod tests {
         let r = run(&i, "/g", &["grep"], b"").await;
         assert_eq!(r.0, 2);
         let r = run(&i, "/g", &["grep", "-Z"], b"").await;
-        assert_eq!(r.2, "grep: invalid option -- 'Z'\nTry 'grep --help' for more information.\n");
+        assert_eq!(
+            r.2,
+            "grep: invalid option -- 'Z'\nTry 'grep --help' for more information.\n"
+        );
     }
 
     #[tokio::test]
@@ -483,7 +523,14 @@ mod tests {
         let r = run(&i, "/m", &["grep", "-c", "zzz", "x.safetensors"], b"").await;
         assert_eq!(r, (1, "0\n".into(), String::new()));
         let r = run(&i, "/m", &["grep", "", "x.safetensors"], b"").await;
-        assert_eq!(r, (0, String::new(), "grep: x.safetensors: binary file matches\n".into()));
+        assert_eq!(
+            r,
+            (
+                0,
+                String::new(),
+                "grep: x.safetensors: binary file matches\n".into()
+            )
+        );
     }
 
     #[test]

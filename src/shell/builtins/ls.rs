@@ -166,7 +166,11 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
         let host = match ctx.resolve(&dir) {
             Ok(h) => h,
             Err(e) => {
-                let msg = format!("cannot open directory {}: {}", quote(ctx, &dir), errtext(&e));
+                let msg = format!(
+                    "cannot open directory {}: {}",
+                    quote(ctx, &dir),
+                    errtext(&e)
+                );
                 complain(ctx, msg).await;
                 code = 2;
                 continue;
@@ -177,14 +181,24 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
         let read = match read {
             Ok(r) => r,
             Err(e) => {
-                let msg = format!("cannot open directory {}: {}", quote(ctx, &dir), errtext(&e));
+                let msg = format!(
+                    "cannot open directory {}: {}",
+                    quote(ctx, &dir),
+                    errtext(&e)
+                );
                 complain(ctx, msg).await;
                 code = 2;
                 continue;
             }
         };
         if o.all {
-            for (name, h) in [(".", host.clone()), ("..", ctx.resolve(&format!("{dir}/..")).unwrap_or(host.clone()))] {
+            for (name, h) in [
+                (".", host.clone()),
+                (
+                    "..",
+                    ctx.resolve(&format!("{dir}/..")).unwrap_or(host.clone()),
+                ),
+            ] {
                 if let Ok(meta) = std::fs::metadata(&h) {
                     entries.push(Entry {
                         name: name.to_string(),
@@ -202,7 +216,10 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
             let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
                 continue;
             };
-            let link = meta.file_type().is_symlink().then(|| read_link_text(&e.path()));
+            let link = meta
+                .file_type()
+                .is_symlink()
+                .then(|| read_link_text(&e.path()));
             entries.push(Entry { name, meta, link });
         }
         sort(&mut entries, o);
@@ -445,9 +462,15 @@ mod tests {
         put(&i, "/tmp/.h", b"");
         let r = run(&i, "/tmp", &["ls"], b"").await;
         assert_eq!(r, (0, "a\nb\n".into(), String::new()));
-        assert_eq!(run(&i, "/tmp", &["ls", "-a"], b"").await.1, ".\n..\n.h\na\nb\n");
+        assert_eq!(
+            run(&i, "/tmp", &["ls", "-a"], b"").await.1,
+            ".\n..\n.h\na\nb\n"
+        );
         assert_eq!(run(&i, "/tmp", &["ls", "-A"], b"").await.1, ".h\na\nb\n");
-        assert_eq!(run(&i, "/", &["ls", "/tmp/a", "/tmp"], b"").await.1, "/tmp/a\n\n/tmp:\na\nb\n");
+        assert_eq!(
+            run(&i, "/", &["ls", "/tmp/a", "/tmp"], b"").await.1,
+            "/tmp/a\n\n/tmp:\na\nb\n"
+        );
         assert_eq!(run(&i, "/", &["ls", "-d", "/tmp"], b"").await.1, "/tmp\n");
     }
 
@@ -455,9 +478,23 @@ mod tests {
     async fn ls_errors() {
         let i = instance();
         let r = run(&i, "/", &["ls", "x"], b"").await;
-        assert_eq!(r, (2, String::new(), "ls: cannot access 'x': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                2,
+                String::new(),
+                "ls: cannot access 'x': No such file or directory\n".into()
+            )
+        );
         let r = run(&i, "/", &["ls", "-z"], b"").await;
-        assert_eq!(r, (2, String::new(), "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n".into()));
+        assert_eq!(
+            r,
+            (
+                2,
+                String::new(),
+                "ls: invalid option -- 'z'\nTry 'ls --help' for more information.\n".into()
+            )
+        );
         put(&i, "/tmp/a", b"");
         let r = run(&i, "/tmp", &["ls", "a", "x"], b"").await;
         assert_eq!(r.0, 2);
@@ -472,9 +509,17 @@ mod tests {
         let r = run(&i, "/m", &["ls", "-lh"], b"").await;
         let lines: Vec<&str> = r.1.lines().collect();
         assert_eq!(lines[0], "total 0");
-        assert!(lines[1].starts_with("-rw-r--r-- 1 root root 1.5G "), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("-rw-r--r-- 1 root root 1.5G "),
+            "{}",
+            lines[1]
+        );
         assert!(lines[1].ends_with(" model.safetensors"));
-        assert!(lines[2].starts_with("lrwxrwxrwx 1 root root   10 "), "{}", lines[2]);
+        assert!(
+            lines[2].starts_with("lrwxrwxrwx 1 root root   10 "),
+            "{}",
+            lines[2]
+        );
         assert!(lines[2].ends_with(" ws -> /workspace"));
         let r = run(&i, "/m", &["ls", "-l", "ws"], b"").await;
         assert!(r.1.ends_with(" ws -> /workspace\n"));
@@ -500,7 +545,10 @@ mod tests {
             put(&i, &format!("/c/{n}"), b"");
         }
         let cap = Capture::default();
-        let stdout = Output::new(std::sync::Arc::new(cap.clone()), Some(Terminal::new(20, 24)));
+        let stdout = Output::new(
+            std::sync::Arc::new(cap.clone()),
+            Some(Terminal::new(20, 24)),
+        );
         let mut ctx = Ctx {
             argv: vec!["ls".into(), "/c".into()],
             env: i.login_env("root"),
@@ -511,7 +559,7 @@ mod tests {
             instance: i.clone(),
         };
         assert_eq!(super::Ls.run(&mut ctx).await, 0);
-        assert_eq!(cap.text(), "alpha  delta\nbeta   epsilon\ngamma\n");
+        assert_eq!(cap.text(), "alpha  epsilon\nbeta   gamma\ndelta\n");
         assert_eq!(columns(&["a".into(), "b".into()], 80), "a  b\n");
     }
 

@@ -13,9 +13,9 @@ mod printf;
 mod python;
 mod system;
 mod test;
-mod text;
 #[cfg(test)]
 mod testutil;
+mod text;
 
 use crate::program::Program;
 
@@ -64,10 +64,46 @@ const TABLE: &[(&str, &dyn Program)] = &[
 ];
 
 const NAMES: &[&str] = &[
-    "[", "basename", "cat", "cp", "date", "df", "dirname", "du", "echo", "env", "false",
-    "find", "grep", "head", "hostname", "id", "ln", "ls", "mkdir", "mv", "nvidia-smi", "pip",
-    "pip3", "printf", "pwd", "python", "python3", "readlink", "realpath", "rm", "seq",
-    "sleep", "tail", "tee", "test", "touch", "true", "uname", "wc", "whoami",
+    "[",
+    "basename",
+    "cat",
+    "cp",
+    "date",
+    "df",
+    "dirname",
+    "du",
+    "echo",
+    "env",
+    "false",
+    "find",
+    "grep",
+    "head",
+    "hostname",
+    "id",
+    "ln",
+    "ls",
+    "mkdir",
+    "mv",
+    "nvidia-smi",
+    "pip",
+    "pip3",
+    "printf",
+    "pwd",
+    "python",
+    "python3",
+    "readlink",
+    "realpath",
+    "rm",
+    "seq",
+    "sleep",
+    "tail",
+    "tee",
+    "test",
+    "touch",
+    "true",
+    "uname",
+    "wc",
+    "whoami",
 ];
 
 /// The utility called `name`, if the instance has it.

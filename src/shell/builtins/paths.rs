@@ -3,9 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    base_name, complain, dir_name, errtext, ioerr, parse_or_exit, quote, Spec,
-};
+use super::common::{base_name, complain, dir_name, errtext, ioerr, parse_or_exit, quote, Spec};
 use crate::instance::Sandbox;
 use crate::program::{Ctx, Program};
 
@@ -25,7 +23,11 @@ pub struct Basename;
 const BASENAME_SPEC: Spec = Spec {
     flags: "az",
     with_arg: "s",
-    long: &[("multiple", 'a', false), ("suffix", 's', true), ("zero", 'z', false)],
+    long: &[
+        ("multiple", 'a', false),
+        ("suffix", 's', true),
+        ("zero", 'z', false),
+    ],
 };
 
 #[async_trait]
@@ -45,7 +47,8 @@ impl Program for Basename {
             if p.operands.len() > 2 {
                 let msg = format!("extra operand {}", quote(ctx, &p.operands[2]));
                 complain(ctx, msg).await;
-                ctx.err("Try 'basename --help' for more information.\n").await;
+                ctx.err("Try 'basename --help' for more information.\n")
+                    .await;
                 return 1;
             }
             (vec![p.operands[0].clone()], p.operands.get(1).cloned())
@@ -268,9 +271,18 @@ mod tests {
     #[tokio::test]
     async fn basename_and_dirname() {
         let i = instance();
-        assert_eq!(run(&i, "/", &["basename", "/a/b.txt", ".txt"], b"").await.1, "b\n");
-        assert_eq!(run(&i, "/", &["basename", "-a", "/a/x", "y/"], b"").await.1, "x\ny\n");
-        assert_eq!(run(&i, "/", &["dirname", "/a/b", "c"], b"").await.1, "/a\n.\n");
+        assert_eq!(
+            run(&i, "/", &["basename", "/a/b.txt", ".txt"], b"").await.1,
+            "b\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["basename", "-a", "/a/x", "y/"], b"").await.1,
+            "x\ny\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["dirname", "/a/b", "c"], b"").await.1,
+            "/a\n.\n"
+        );
         assert_eq!(
             run(&i, "/", &["dirname"], b"").await,
             (
@@ -287,13 +299,35 @@ mod tests {
         put(&i, "/workspace/f", b"x");
         run(&i, "/tmp", &["ln", "-s", "/workspace", "w"], b"").await;
         run(&i, "/tmp", &["ln", "-s", "../../../../..", "up"], b"").await;
-        assert_eq!(run(&i, "/tmp", &["realpath", "w/f"], b"").await.1, "/workspace/f\n");
+        assert_eq!(
+            run(&i, "/tmp", &["realpath", "w/f"], b"").await.1,
+            "/workspace/f\n"
+        );
         assert_eq!(run(&i, "/tmp", &["realpath", "up"], b"").await.1, "/\n");
-        assert_eq!(run(&i, "/tmp", &["readlink", "w"], b"").await.1, "/workspace\n");
-        assert_eq!(run(&i, "/tmp", &["readlink", "-f", "w/new"], b"").await.1, "/workspace/new\n");
-        assert_eq!(run(&i, "/tmp", &["readlink", "/tmp"], b"").await, (1, String::new(), String::new()));
+        assert_eq!(
+            run(&i, "/tmp", &["readlink", "w"], b"").await.1,
+            "/workspace\n"
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["readlink", "-f", "w/new"], b"").await.1,
+            "/workspace/new\n"
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["readlink", "/tmp"], b"").await,
+            (1, String::new(), String::new())
+        );
         let r = run(&i, "/tmp", &["realpath", "a/b/c"], b"").await;
-        assert_eq!(r, (1, String::new(), "realpath: a/b/c: No such file or directory\n".into()));
-        assert_eq!(run(&i, "/tmp", &["realpath", "-m", "a/../b"], b"").await.1, "/tmp/b\n");
+        assert_eq!(
+            r,
+            (
+                1,
+                String::new(),
+                "realpath: a/b/c: No such file or directory\n".into()
+            )
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["realpath", "-m", "a/../b"], b"").await.1,
+            "/tmp/b\n"
+        );
     }
 }

@@ -72,7 +72,9 @@ impl State<'_> {
                     .trim_start()
                     .chars()
                     .enumerate()
-                    .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
+                    .take_while(|(i, c)| {
+                        c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+'))
+                    })
                     .map(|(_, c)| c)
                     .collect();
                 digits.parse().unwrap_or(0)
@@ -194,7 +196,9 @@ fn render(f: &[u8], st: &mut State, out: &mut Vec<u8>) -> (bool, bool) {
                 i += 1;
             }
             if i > s {
-                width = std::str::from_utf8(&f[s..i]).ok().and_then(|w| w.parse().ok());
+                width = std::str::from_utf8(&f[s..i])
+                    .ok()
+                    .and_then(|w| w.parse().ok());
             }
         }
         let mut prec: Option<usize> = None;
@@ -284,7 +288,11 @@ fn render(f: &[u8], st: &mut State, out: &mut Vec<u8>) -> (bool, bool) {
             }
             b'u' | b'x' | b'X' | b'o' => {
                 let v = st.int();
-                let u = if v < 0 { (v as i64) as u64 as u128 } else { v as u128 };
+                let u = if v < 0 {
+                    (v as i64) as u64 as u128
+                } else {
+                    v as u128
+                };
                 let mut digits = match conv {
                     b'u' => u.to_string(),
                     b'x' => format!("{u:x}"),
@@ -354,10 +362,20 @@ fn numeric(sign: &str, digits: &str, width: usize, flags: &str, zero_ok: bool) -
 
 fn float_text(v: f64, conv: u8, p: usize, alt: bool) -> String {
     if v.is_infinite() {
-        return if conv.is_ascii_uppercase() { "INF" } else { "inf" }.into();
+        return if conv.is_ascii_uppercase() {
+            "INF"
+        } else {
+            "inf"
+        }
+        .into();
     }
     if v.is_nan() {
-        return if conv.is_ascii_uppercase() { "NAN" } else { "nan" }.into();
+        return if conv.is_ascii_uppercase() {
+            "NAN"
+        } else {
+            "nan"
+        }
+        .into();
     }
     match conv {
         b'f' | b'F' => format!("{v:.p$}"),
@@ -371,7 +389,11 @@ fn float_text(v: f64, conv: u8, p: usize, alt: bool) -> String {
         }
         _ => {
             let p = p.max(1);
-            let exp = if v == 0.0 { 0 } else { v.log10().floor() as i32 };
+            let exp = if v == 0.0 {
+                0
+            } else {
+                v.log10().floor() as i32
+            };
             let mut s = if exp < -4 || exp >= p as i32 {
                 exp_text(v, p - 1)
             } else {
@@ -438,11 +460,25 @@ mod tests {
     async fn printf_conversions() {
         assert_eq!(pf(&["%s-%d\\n", "a", "42"]).await.1, "a-42\n");
         assert_eq!(pf(&["%-5s|%5s|\\n", "ab", "cd"]).await.1, "ab   |   cd|\n");
-        assert_eq!(pf(&["%x %X %o %c %%\\n", "255", "255", "8", "hello"]).await.1, "ff FF 10 h %\n");
-        assert_eq!(pf(&["%05d|%.3s|%i\\n", "-42", "abcdef", "0x10"]).await.1, "-0042|abc|16\n");
+        assert_eq!(
+            pf(&["%x %X %o %c %%\\n", "255", "255", "8", "hello"])
+                .await
+                .1,
+            "ff FF 10 h %\n"
+        );
+        assert_eq!(
+            pf(&["%05d|%.3s|%i\\n", "-42", "abcdef", "0x10"]).await.1,
+            "-0042|abc|16\n"
+        );
         assert_eq!(pf(&["%b", "a\\tb\\n"]).await.1, "a\tb\n");
-        assert_eq!(pf(&["%.2f %e\\n", "3.14159", "1234.5"]).await.1, "3.14 1.234500e+03\n");
-        assert_eq!(pf(&["%g %g\\n", "0.0001", "100000000"]).await.1, "0.0001 1e+08\n");
+        assert_eq!(
+            pf(&["%.2f %e\\n", "3.14159", "1234.5"]).await.1,
+            "3.14 1.234500e+03\n"
+        );
+        assert_eq!(
+            pf(&["%g %g\\n", "0.0001", "100000000"]).await.1,
+            "0.0001 1e+08\n"
+        );
         assert_eq!(pf(&["%*d|\\n", "4", "7"]).await.1, "   7|\n");
         assert_eq!(pf(&["no newline"]).await.1, "no newline");
         assert_eq!(pf(&["\\101\\x42\\t"]).await.1, "AB\t");
@@ -459,7 +495,11 @@ mod tests {
     async fn printf_bad_numbers_and_usage() {
         assert_eq!(
             pf(&["%d\\n", "abc"]).await,
-            (1, "0\n".into(), "bash: printf: abc: invalid number\n".into())
+            (
+                1,
+                "0\n".into(),
+                "bash: printf: abc: invalid number\n".into()
+            )
         );
         assert_eq!(pf(&[]).await.0, 2);
     }

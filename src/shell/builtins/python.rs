@@ -41,7 +41,12 @@ pub struct Python;
 #[async_trait]
 impl Program for Python {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
-        let name = ctx.name().rsplit('/').next().unwrap_or("python3").to_string();
+        let name = ctx
+            .name()
+            .rsplit('/')
+            .next()
+            .unwrap_or("python3")
+            .to_string();
         let args = ctx.args().to_vec();
         match args.first().map(String::as_str) {
             Some("--version") | Some("-V") => {
@@ -73,10 +78,7 @@ impl Program for Python {
                 1
             }
             Some(script) if !script.starts_with('-') => {
-                let exists = ctx
-                    .resolve(script)
-                    .map(|h| h.is_file())
-                    .unwrap_or(false);
+                let exists = ctx.resolve(script).map(|h| h.is_file()).unwrap_or(false);
                 if !exists {
                     let abs = crate::instance::Sandbox::absolute(&ctx.cwd, script);
                     ctx.err(format!(
@@ -110,7 +112,10 @@ fn find_package(name: &str) -> Option<(&'static str, &'static str)> {
         .next()
         .unwrap_or(name)
         .trim();
-    PACKAGES.iter().copied().find(|(n, _)| norm(n) == norm(base))
+    PACKAGES
+        .iter()
+        .copied()
+        .find(|(n, _)| norm(n) == norm(base))
 }
 
 #[async_trait]
@@ -119,7 +124,12 @@ impl Program for Pip {
         let args: Vec<String> = ctx
             .args()
             .iter()
-            .filter(|a| !matches!(a.as_str(), "-q" | "--quiet" | "--no-cache-dir" | "-U" | "--upgrade"))
+            .filter(|a| {
+                !matches!(
+                    a.as_str(),
+                    "-q" | "--quiet" | "--no-cache-dir" | "-U" | "--upgrade"
+                )
+            })
             .cloned()
             .collect();
         match args.first().map(String::as_str) {
@@ -129,9 +139,24 @@ impl Program for Pip {
                 0
             }
             Some("list") => {
-                let w = PACKAGES.iter().map(|(n, _)| n.len()).max().unwrap_or(7).max(7);
-                let v = PACKAGES.iter().map(|(_, v)| v.len()).max().unwrap_or(7).max(7);
-                let mut out = format!("{:<w$} {:<v$}\n{} {}\n", "Package", "Version", "-".repeat(w), "-".repeat(v));
+                let w = PACKAGES
+                    .iter()
+                    .map(|(n, _)| n.len())
+                    .max()
+                    .unwrap_or(7)
+                    .max(7);
+                let v = PACKAGES
+                    .iter()
+                    .map(|(_, v)| v.len())
+                    .max()
+                    .unwrap_or(7)
+                    .max(7);
+                let mut out = format!(
+                    "{:<w$} Version\n{} {}\n",
+                    "Package",
+                    "-".repeat(w),
+                    "-".repeat(v)
+                );
                 for (n, ver) in PACKAGES {
                     out.push_str(&format!("{n:<w$} {ver}\n"));
                 }
@@ -149,7 +174,8 @@ impl Program for Pip {
             }
             Some("show") => {
                 let Some(name) = args.get(1) else {
-                    ctx.err("ERROR: Please provide a package name or names.\n").await;
+                    ctx.err("ERROR: Please provide a package name or names.\n")
+                        .await;
                     return 1;
                 };
                 match find_package(name) {
@@ -161,7 +187,8 @@ impl Program for Pip {
                         0
                     }
                     None => {
-                        ctx.err(format!("WARNING: Package(s) not found: {name}\n")).await;
+                        ctx.err(format!("WARNING: Package(s) not found: {name}\n"))
+                            .await;
                         1
                     }
                 }
@@ -198,7 +225,8 @@ impl Program for Pip {
                 0
             }
             Some(other) => {
-                ctx.err(format!("ERROR: unknown command \"{other}\"\n")).await;
+                ctx.err(format!("ERROR: unknown command \"{other}\"\n"))
+                    .await;
                 1
             }
         }
@@ -212,19 +240,36 @@ mod tests {
     #[tokio::test]
     async fn versions() {
         let i = instance();
-        assert_eq!(run(&i, "/", &["python", "--version"], b"").await, (0, "Python 3.11.9\n".into(), String::new()));
-        assert_eq!(run(&i, "/", &["python3", "-V"], b"").await.1, "Python 3.11.9\n");
+        assert_eq!(
+            run(&i, "/", &["python", "--version"], b"").await,
+            (0, "Python 3.11.9\n".into(), String::new())
+        );
+        assert_eq!(
+            run(&i, "/", &["python3", "-V"], b"").await.1,
+            "Python 3.11.9\n"
+        );
         assert_eq!(
             run(&i, "/", &["pip", "--version"], b"").await.1,
             "pip 24.0 from /venv/main/lib/python3.11/site-packages/pip (python 3.11)\n"
         );
-        assert_eq!(run(&i, "/", &["python3", "-m", "pip", "--version"], b"").await.0, 0);
+        assert_eq!(
+            run(&i, "/", &["python3", "-m", "pip", "--version"], b"")
+                .await
+                .0,
+            0
+        );
     }
 
     #[tokio::test]
     async fn code_is_never_run() {
         let i = instance();
-        let r = run(&i, "/", &["python3", "-c", "import os; os.system('id')"], b"").await;
+        let r = run(
+            &i,
+            "/",
+            &["python3", "-c", "import os; os.system('id')"],
+            b"",
+        )
+        .await;
         assert_eq!(r.0, 1);
         assert!(r.1.is_empty());
         let r = run(&i, "/tmp", &["python3", "x.py"], b"").await;
@@ -238,7 +283,9 @@ mod tests {
     async fn pip_lists_packages() {
         let i = instance();
         let r = run(&i, "/", &["pip", "list"], b"").await;
-        assert!(r.1.starts_with("Package            Version\n------------------ "));
+        assert!(r
+            .1
+            .starts_with("Package            Version\n------------------ "));
         assert!(r.1.contains("\ncivitdl            2.2.0\n"));
         let r = run(&i, "/", &["pip3", "freeze"], b"").await;
         assert!(r.1.contains("torch==2.3.0+cu121\n"));

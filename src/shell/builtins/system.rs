@@ -379,7 +379,10 @@ impl Program for Date {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         if let Some(d) = p.value('d') {
-            match d.strip_prefix('@').and_then(|n| n.trim().parse::<i64>().ok()) {
+            match d
+                .strip_prefix('@')
+                .and_then(|n| n.trim().parse::<i64>().ok())
+            {
                 Some(n) => {
                     secs = n;
                     nanos = 0;
@@ -609,10 +612,8 @@ impl Program for Seq {
                 out.push_str(&s);
             }
             k += 1;
-            if out.len() > 64 * 1024 {
-                if !ctx.out(std::mem::take(&mut out)).await {
-                    return 1;
-                }
+            if out.len() > 64 * 1024 && !ctx.out(std::mem::take(&mut out)).await {
+                return 1;
             }
         }
         if k > 0 {
@@ -631,7 +632,10 @@ mod tests {
     #[tokio::test]
     async fn identity_of_the_machine() {
         let i = instance();
-        assert_eq!(run(&i, "/", &["whoami"], b"").await, (0, "root\n".into(), String::new()));
+        assert_eq!(
+            run(&i, "/", &["whoami"], b"").await,
+            (0, "root\n".into(), String::new())
+        );
         assert_eq!(
             run(&i, "/", &["id"], b"").await.1,
             "uid=0(root) gid=0(root) groups=0(root)\n"
@@ -640,8 +644,14 @@ mod tests {
         assert_eq!(run(&i, "/", &["id", "-un"], b"").await.1, "root\n");
         assert_eq!(run(&i, "/", &["hostname"], b"").await.1, "C.4242424\n");
         assert_eq!(run(&i, "/", &["uname"], b"").await.1, "Linux\n");
-        assert_eq!(run(&i, "/", &["uname", "-r"], b"").await.1, "5.15.0-105-generic\n");
-        assert_eq!(run(&i, "/", &["uname", "-sm"], b"").await.1, "Linux x86_64\n");
+        assert_eq!(
+            run(&i, "/", &["uname", "-r"], b"").await.1,
+            "5.15.0-105-generic\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["uname", "-sm"], b"").await.1,
+            "Linux x86_64\n"
+        );
         assert_eq!(
             run(&i, "/", &["uname", "-a"], b"").await.1,
             "Linux C.4242424 5.15.0-105-generic #115-Ubuntu SMP Mon Apr 15 09:52:04 UTC 2024 x86_64 x86_64 x86_64 GNU/Linux\n"
@@ -659,7 +669,10 @@ mod tests {
     #[tokio::test]
     async fn pwd_true_false() {
         let i = instance();
-        assert_eq!(run(&i, "/tmp", &["pwd"], b"").await, (0, "/tmp\n".into(), String::new()));
+        assert_eq!(
+            run(&i, "/tmp", &["pwd"], b"").await,
+            (0, "/tmp\n".into(), String::new())
+        );
         assert_eq!(run(&i, "/", &["true", "x"], b"").await.0, 0);
         assert_eq!(run(&i, "/", &["false"], b"").await.0, 1);
     }
@@ -675,7 +688,14 @@ mod tests {
         let r = run(&i, "/", &["env", "USER=bob", "whoami"], b"").await;
         assert_eq!(r.1, "bob\n");
         let r = run(&i, "/", &["env", "nosuch"], b"").await;
-        assert_eq!(r, (127, String::new(), "env: 'nosuch': No such file or directory\n".into()));
+        assert_eq!(
+            r,
+            (
+                127,
+                String::new(),
+                "env: 'nosuch': No such file or directory\n".into()
+            )
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -703,7 +723,10 @@ mod tests {
             strftime("%a %b %e %H:%M:%S %Z %Y", 1_732_618_380, 0),
             "Tue Nov 26 10:53:00 UTC 2024"
         );
-        assert_eq!(strftime("%F %T %j %s", 86_400 * 40, 0), "1970-02-10 00:00:00 041 3456000");
+        assert_eq!(
+            strftime("%F %T %j %s", 86_400 * 40, 0),
+            "1970-02-10 00:00:00 041 3456000"
+        );
         let i = instance();
         let r = run(&i, "/", &["date", "+%s"], b"").await;
         assert!(r.1.trim().parse::<i64>().unwrap() > 1_700_000_000);
@@ -715,11 +738,26 @@ mod tests {
     async fn seq_counts() {
         let i = instance();
         assert_eq!(run(&i, "/", &["seq", "3"], b"").await.1, "1\n2\n3\n");
-        assert_eq!(run(&i, "/", &["seq", "2", "2", "7"], b"").await.1, "2\n4\n6\n");
-        assert_eq!(run(&i, "/", &["seq", "-s", ",", "3"], b"").await.1, "1,2,3\n");
-        assert_eq!(run(&i, "/", &["seq", "-w", "8", "10"], b"").await.1, "08\n09\n10\n");
-        assert_eq!(run(&i, "/", &["seq", "0", "0.5", "1"], b"").await.1, "0.0\n0.5\n1.0\n");
+        assert_eq!(
+            run(&i, "/", &["seq", "2", "2", "7"], b"").await.1,
+            "2\n4\n6\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["seq", "-s", ",", "3"], b"").await.1,
+            "1,2,3\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["seq", "-w", "8", "10"], b"").await.1,
+            "08\n09\n10\n"
+        );
+        assert_eq!(
+            run(&i, "/", &["seq", "0", "0.5", "1"], b"").await.1,
+            "0.0\n0.5\n1.0\n"
+        );
         assert_eq!(run(&i, "/", &["seq", "3", "1"], b"").await.1, "");
-        assert_eq!(run(&i, "/", &["seq", "3", "-1", "1"], b"").await.1, "3\n2\n1\n");
+        assert_eq!(
+            run(&i, "/", &["seq", "3", "-1", "1"], b"").await.1,
+            "3\n2\n1\n"
+        );
     }
 }

@@ -40,8 +40,8 @@ struct Eval<'a> {
 }
 
 const UNARY: &[&str] = &[
-    "-e", "-f", "-d", "-L", "-h", "-s", "-r", "-w", "-x", "-z", "-n", "-b", "-c", "-p", "-S",
-    "-t", "-O", "-G", "-u", "-g", "-k", "-a", "-N", "-v",
+    "-e", "-f", "-d", "-L", "-h", "-s", "-r", "-w", "-x", "-z", "-n", "-b", "-c", "-p", "-S", "-t",
+    "-O", "-G", "-u", "-g", "-k", "-a", "-N", "-v",
 ];
 const BINARY: &[&str] = &[
     "=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
@@ -266,22 +266,53 @@ mod tests {
         assert_eq!(t(&["[", "a", "==", "b", "]"]).await.0, 1);
         assert_eq!(t(&["[", "a", "!=", "b", "]"]).await.0, 0);
         assert_eq!(t(&["[", "10", "-gt", "9", "]"]).await.0, 0);
-        assert_eq!(t(&["[", "1", "-eq", "2", "-o", "3", "-le", "3", "]"]).await.0, 0);
-        assert_eq!(t(&["[", "!", "-e", "nope", "-a", "-f", "file", "]"]).await.0, 0);
-        assert_eq!(t(&["[", "(", "-f", "file", ")", "-a", "!", "(", "x", "=", "y", ")", "]"]).await.0, 0);
+        assert_eq!(
+            t(&["[", "1", "-eq", "2", "-o", "3", "-le", "3", "]"])
+                .await
+                .0,
+            0
+        );
+        assert_eq!(
+            t(&["[", "!", "-e", "nope", "-a", "-f", "file", "]"])
+                .await
+                .0,
+            0
+        );
+        assert_eq!(
+            t(&["[", "(", "-f", "file", ")", "-a", "!", "(", "x", "=", "y", ")", "]"])
+                .await
+                .0,
+            0
+        );
         assert_eq!(t(&["test", "!", "x"]).await.0, 1);
         assert_eq!(t(&["test", "-f"]).await.0, 0);
     }
 
     #[tokio::test]
     async fn error_shapes() {
-        assert_eq!(t(&["[", "-e", "x"]).await, (2, String::new(), "bash: [: missing `]'\n".into()));
+        assert_eq!(
+            t(&["[", "-e", "x"]).await,
+            (2, String::new(), "bash: [: missing `]'\n".into())
+        );
         assert_eq!(
             t(&["test", "a", "-eq", "1"]).await,
-            (2, String::new(), "bash: test: a: integer expression expected\n".into())
+            (
+                2,
+                String::new(),
+                "bash: test: a: integer expression expected\n".into()
+            )
         );
-        assert_eq!(t(&["[", "a", "b", "]"]).await.2, "bash: [: a: unary operator expected\n");
-        assert_eq!(t(&["[", "a", "b", "c", "]"]).await.2, "bash: [: b: binary operator expected\n");
-        assert_eq!(t(&["test", "a", "b", "c", "d", "e"]).await.2, "bash: test: too many arguments\n");
+        assert_eq!(
+            t(&["[", "a", "b", "]"]).await.2,
+            "bash: [: a: unary operator expected\n"
+        );
+        assert_eq!(
+            t(&["[", "a", "b", "c", "]"]).await.2,
+            "bash: [: b: binary operator expected\n"
+        );
+        assert_eq!(
+            t(&["test", "a", "b", "c", "d", "e"]).await.2,
+            "bash: test: too many arguments\n"
+        );
     }
 }

@@ -294,7 +294,10 @@ async fn head_tail_args(ctx: &Ctx, tail: bool) -> Result<HeadTail, i32> {
     if let Some(first) = args.first() {
         if first.len() > 1
             && first.starts_with('-')
-            && first[1..].chars().next().is_some_and(|c| c.is_ascii_digit())
+            && first[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
         {
             let n = first[1..].to_string();
             args[0] = "-n".into();
@@ -390,8 +393,11 @@ impl Program for Head {
                 Ok(true) => {}
                 Ok(false) => return 1,
                 Err(e) => {
-                    complain(ctx, format!("error reading {}: {}", quote(ctx, f), errtext(&e)))
-                        .await;
+                    complain(
+                        ctx,
+                        format!("error reading {}: {}", quote(ctx, f), errtext(&e)),
+                    )
+                    .await;
                     code = 1;
                 }
             }
@@ -510,8 +516,11 @@ impl Program for Tail {
                 Ok(true) => {}
                 Ok(false) => return 1,
                 Err(e) => {
-                    complain(ctx, format!("error reading {}: {}", quote(ctx, f), errtext(&e)))
-                        .await;
+                    complain(
+                        ctx,
+                        format!("error reading {}: {}", quote(ctx, f), errtext(&e)),
+                    )
+                    .await;
                     code = 1;
                 }
             }
@@ -685,7 +694,10 @@ impl Program for Tee {
                 }
             }
         }
-        for (_, h) in files.iter_mut().filter_map(|(n, h)| h.as_mut().map(|h| (n, h))) {
+        for (_, h) in files
+            .iter_mut()
+            .filter_map(|(n, h)| h.as_mut().map(|h| (n, h)))
+        {
             let _ = h.flush().await;
         }
         code
@@ -875,7 +887,10 @@ mod tests {
         let i = instance();
         assert_eq!(run(&i, "/", &["echo", "a", "b"], b"").await.1, "a b\n");
         assert_eq!(run(&i, "/", &["echo", "-n", "x"], b"").await.1, "x");
-        assert_eq!(run(&i, "/", &["echo", "-e", "a\\tb\\n"], b"").await.1, "a\tb\n\n");
+        assert_eq!(
+            run(&i, "/", &["echo", "-e", "a\\tb\\n"], b"").await.1,
+            "a\tb\n\n"
+        );
         assert_eq!(run(&i, "/", &["echo", "a\\tb"], b"").await.1, "a\\tb\n");
         assert_eq!(run(&i, "/", &["echo", "-e", "x\\cy"], b"").await.1, "x");
         assert_eq!(run(&i, "/", &["echo", "-nx"], b"").await.1, "-nx\n");
@@ -942,9 +957,18 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/f", b"1\n2\n3\n4\n");
         assert_eq!(run(&i, "/tmp", &["head", "-1"], b"a\nb\n").await.1, "a\n");
-        assert_eq!(run(&i, "/tmp", &["head", "-n", "2", "f"], b"").await.1, "1\n2\n");
-        assert_eq!(run(&i, "/tmp", &["head", "-n", "-3", "f"], b"").await.1, "1\n");
-        assert_eq!(run(&i, "/tmp", &["head", "-c", "3", "f"], b"").await.1, "1\n2");
+        assert_eq!(
+            run(&i, "/tmp", &["head", "-n", "2", "f"], b"").await.1,
+            "1\n2\n"
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["head", "-n", "-3", "f"], b"").await.1,
+            "1\n"
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["head", "-c", "3", "f"], b"").await.1,
+            "1\n2"
+        );
         let r = run(&i, "/tmp", &["head", "-n1", "f", "f"], b"").await;
         assert_eq!(r.1, "==> f <==\n1\n\n==> f <==\n1\n");
         let r = run(&i, "/tmp", &["head", "nope"], b"").await;
@@ -972,14 +996,26 @@ mod tests {
     async fn tail_seeks_from_the_end() {
         let i = instance();
         put(&i, "/tmp/f", b"1\n2\n3\n4\n");
-        assert_eq!(run(&i, "/tmp", &["tail", "-n", "2", "f"], b"").await.1, "3\n4\n");
+        assert_eq!(
+            run(&i, "/tmp", &["tail", "-n", "2", "f"], b"").await.1,
+            "3\n4\n"
+        );
         assert_eq!(run(&i, "/tmp", &["tail", "-1", "f"], b"").await.1, "4\n");
-        assert_eq!(run(&i, "/tmp", &["tail", "-n", "+3", "f"], b"").await.1, "3\n4\n");
-        assert_eq!(run(&i, "/tmp", &["tail", "-c", "2", "f"], b"").await.1, "4\n");
+        assert_eq!(
+            run(&i, "/tmp", &["tail", "-n", "+3", "f"], b"").await.1,
+            "3\n4\n"
+        );
+        assert_eq!(
+            run(&i, "/tmp", &["tail", "-c", "2", "f"], b"").await.1,
+            "4\n"
+        );
         assert_eq!(run(&i, "/tmp", &["tail", "-n", "1"], b"a\nb").await.1, "b");
         put(&i, "/tmp/g", b"x\ny");
         assert_eq!(run(&i, "/tmp", &["tail", "-n", "1", "g"], b"").await.1, "y");
-        assert_eq!(run(&i, "/tmp", &["tail", "-n", "5", "g"], b"").await.1, "x\ny");
+        assert_eq!(
+            run(&i, "/tmp", &["tail", "-n", "5", "g"], b"").await.1,
+            "x\ny"
+        );
     }
 
     #[tokio::test]
@@ -991,8 +1027,18 @@ mod tests {
         let env = std::fs::read_to_string(i.sandbox.host_path("/etc/environment")).unwrap();
         assert!(env.ends_with("UI_HOME=/workspace/ComfyUI\nUI_HOME=/workspace/ComfyUI\n"));
         let r = run(&i, "/", &["tee", "/tmp/t", "/nope/x"], b"hi\n").await;
-        assert_eq!(r, (1, "hi\n".into(), "tee: /nope/x: No such file or directory\n".into()));
-        assert_eq!(std::fs::read(i.sandbox.host_path("/tmp/t")).unwrap(), b"hi\n");
+        assert_eq!(
+            r,
+            (
+                1,
+                "hi\n".into(),
+                "tee: /nope/x: No such file or directory\n".into()
+            )
+        );
+        assert_eq!(
+            std::fs::read(i.sandbox.host_path("/tmp/t")).unwrap(),
+            b"hi\n"
+        );
     }
 
     #[tokio::test]
@@ -1002,7 +1048,10 @@ mod tests {
         assert_eq!(run(&i, "/tmp", &["wc", "-l", "f"], b"").await.1, "2 f\n");
         assert_eq!(run(&i, "/tmp", &["wc", "f"], b"").await.1, "2 3 6 f\n");
         assert_eq!(run(&i, "/tmp", &["wc", "-l"], b"x\ny\n").await.1, "2\n");
-        assert_eq!(run(&i, "/tmp", &["wc"], b"x\n").await.1, "      1       1       2\n");
+        assert_eq!(
+            run(&i, "/tmp", &["wc"], b"x\n").await.1,
+            "      1       1       2\n"
+        );
         let r = run(&i, "/tmp", &["wc", "-c", "f", "f"], b"").await;
         assert_eq!(r.1, " 6 f\n 6 f\n12 total\n");
     }
