@@ -451,6 +451,7 @@ async fn interactive(
             Edit::Echo(bytes) => bytes,
             Edit::Interrupt => {
                 script.clear();
+                shell.set_last_status(130);
                 let _ = stdout.write(format!("^C\n{}", shell.prompt())).await;
                 continue;
             }
@@ -477,8 +478,9 @@ async fn interactive(
                         Some(&mut pending),
                     )
                     .await;
-                    if ran.is_none() {
-                        return Ended::Gone;
+                    match ran {
+                        None => return Ended::Gone,
+                        Some(status) => shell.set_last_status(status),
                     }
                     if let Some(code) = shell.exit_requested() {
                         let _ = stdout.write("logout\n").await;

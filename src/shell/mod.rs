@@ -116,6 +116,12 @@ impl Shell {
         &self.cwd
     }
 
+    /// Records a status the shell did not compute itself (a command cut
+    /// short by Ctrl-C is 130).
+    pub fn set_last_status(&mut self, status: i32) {
+        self.last_status = status;
+    }
+
     /// The status of the last command.
     pub fn last_status(&self) -> i32 {
         self.last_status
