@@ -1,0 +1,1 @@
+//! Structural comparison of tool output with the real tools' captures.
