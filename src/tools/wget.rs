@@ -13,7 +13,7 @@ use super::clock::{run_rng, Clock};
 use super::files;
 use super::out::Streams;
 use super::transfer::Link;
-use super::wget_bar::{BarProgress, REFRESH_INTERVAL};
+use super::wget_bar::{BarProgress, FRAME_STEP, REFRESH_INTERVAL};
 use super::wget_dot::{DotProgress, DotStyle};
 use crate::program::{Ctx, Program};
 
@@ -911,7 +911,7 @@ impl Run<'_> {
         let mut last_frame = 0.0f64;
         let mut last_data_t = 0.0f64;
         while got < stop_at {
-            let step = REFRESH_INTERVAL;
+            let step = FRAME_STEP;
             let mut n = link.bytes_in(step);
             let mut dt = step;
             if got + n >= stop_at {
@@ -1103,7 +1103,8 @@ mod tests {
         assert_eq!(print_decimal(0.007), "0.007");
         assert_eq!(print_decimal(0.0), "0");
         assert_eq!(print_decimal(60.2), "60");
-        assert_eq!(eta_short(65, true), "1m5s");
+        assert_eq!(eta_short(65, true), "65s");
+        assert_eq!(eta_short(125, true), "2m5s");
         assert_eq!(eta_short(2830, false), "47m 10s");
         assert_eq!(retr_rate(3_000_000, 3.0), "977 KB/s");
         assert_eq!(retr_rate(12_000_000, 8.0), "1.43 MB/s");

@@ -6,6 +6,8 @@ use super::wget::{eta_short, human_readable, print_decimal, rate_units};
 
 /// Frames closer than this (in download seconds) are not drawn.
 pub(crate) const REFRESH_INTERVAL: f64 = 0.2;
+/// The cadence frames really come at: the 0.2 s limit plus read granularity.
+pub(crate) const FRAME_STEP: f64 = 0.21;
 const MIN_SCREEN_WIDTH: usize = 51;
 const MIN_SCROLL_TEXT: usize = 5;
 const STALL_START_TIME: f64 = 5.0;

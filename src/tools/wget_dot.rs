@@ -181,8 +181,8 @@ mod tests {
     fn last_row_is_padded_with_total_time() {
         let (mut dp, _) = DotProgress::new(DotStyle::named("default"), Some(3_000_000), 0);
         let _ = dp.update(2_969_600, 0.0, 2.97);
-        let _ = dp.update(30_400, 2.97, 3.0);
-        let end = dp.finish(3.0);
+        let mut end = dp.update(30_400, 2.97, 3.0);
+        end.push_str(&dp.finish(3.0));
         assert!(end.starts_with("\n  2900K .......... .......... .........                       100% "), "{end:?}");
         assert!(end.ends_with("=3.0s\n\n"), "{end:?}");
     }
