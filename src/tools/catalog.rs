@@ -148,7 +148,10 @@ impl Url {
         };
         let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
             let (h, p) = h.split_once(']')?;
-            (h.to_string(), p.strip_prefix(':').and_then(|p| p.parse().ok()))
+            (
+                h.to_string(),
+                p.strip_prefix(':').and_then(|p| p.parse().ok()),
+            )
         } else {
             match hostport.rsplit_once(':') {
                 Some((h, p)) => (h.to_string(), Some(p.parse().ok()?)),
@@ -277,14 +280,48 @@ pub fn reason(status: u16) -> &'static str {
 }
 
 const ADJ: &[&str] = &[
-    "Detail", "Velvet", "Crystal", "Neon", "Golden", "Midnight", "Ethereal", "Vivid", "Silent",
-    "Retro", "Cinematic", "Dreamy", "Pastel", "Gothic", "Solar", "Misty", "Analog", "Epic",
-    "Soft", "Hyper",
+    "Detail",
+    "Velvet",
+    "Crystal",
+    "Neon",
+    "Golden",
+    "Midnight",
+    "Ethereal",
+    "Vivid",
+    "Silent",
+    "Retro",
+    "Cinematic",
+    "Dreamy",
+    "Pastel",
+    "Gothic",
+    "Solar",
+    "Misty",
+    "Analog",
+    "Epic",
+    "Soft",
+    "Hyper",
 ];
 const NOUN: &[&str] = &[
-    "Tweaker", "Portrait", "Landscape", "Anime", "Realism", "Ink", "Watercolor", "Pixel",
-    "Lighting", "Fantasy", "Cyberpunk", "Sketch", "Armor", "Bloom", "Forest", "Style", "Mecha",
-    "Noir", "Skin", "Eyes",
+    "Tweaker",
+    "Portrait",
+    "Landscape",
+    "Anime",
+    "Realism",
+    "Ink",
+    "Watercolor",
+    "Pixel",
+    "Lighting",
+    "Fantasy",
+    "Cyberpunk",
+    "Sketch",
+    "Armor",
+    "Bloom",
+    "Forest",
+    "Style",
+    "Mecha",
+    "Noir",
+    "Skin",
+    "Eyes",
 ];
 
 fn pick<'a>(list: &[&'a str], h: u64) -> &'a str {
@@ -311,7 +348,10 @@ impl Catalog {
     pub fn load(path: &Path) -> io::Result<Catalog> {
         let text = std::fs::read_to_string(path)?;
         serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
         })
     }
 
@@ -345,11 +385,26 @@ impl Catalog {
         let ips: Vec<&str> = match host {
             "localhost" => vec!["127.0.0.1"],
             "civitai.com" | "civitai.red" => {
-                vec!["104.22.19.237", "172.67.12.143", "104.22.18.237", "2606:4700:10::6816:12ed"]
+                vec![
+                    "104.22.19.237",
+                    "172.67.12.143",
+                    "104.22.18.237",
+                    "2606:4700:10::6816:12ed",
+                ]
             }
-            "huggingface.co" => vec!["13.249.126.122", "13.249.126.91", "13.249.126.116", "13.249.126.55"],
+            "huggingface.co" => vec![
+                "13.249.126.122",
+                "13.249.126.91",
+                "13.249.126.116",
+                "13.249.126.55",
+            ],
             "cdn-lfs.hf.co" | "cdn-lfs-us-1.hf.co" => {
-                vec!["3.169.231.87", "3.169.231.4", "3.169.231.38", "3.169.231.119"]
+                vec![
+                    "3.169.231.87",
+                    "3.169.231.4",
+                    "3.169.231.38",
+                    "3.169.231.119",
+                ]
             }
             h if h.ends_with(".r2.cloudflarestorage.com") => vec!["172.64.153.53", "104.18.34.203"],
             h if !h.contains('.') => return Resolution::Unknown,
@@ -360,7 +415,13 @@ impl Catalog {
                     (0..n)
                         .map(|i| {
                             let y = x.rotate_left(13 * i as u32 + 5);
-                            format!("{}.{}.{}.{}", 23 + y % 180, (y >> 8) % 256, (y >> 16) % 256, 1 + (y >> 24) % 254)
+                            format!(
+                                "{}.{}.{}.{}",
+                                23 + y % 180,
+                                (y >> 8) % 256,
+                                (y >> 16) % 256,
+                                1 + (y >> 24) % 254
+                            )
                         })
                         .collect(),
                 );
@@ -379,9 +440,11 @@ impl Catalog {
                 return false;
             }
         }
-        let pinned = self.files.keys().filter_map(|k| Url::parse(k)).any(|u| {
-            u.host == host && u.port == port
-        });
+        let pinned = self
+            .files
+            .keys()
+            .filter_map(|k| Url::parse(k))
+            .any(|u| u.host == host && u.port == port);
         if pinned {
             return false;
         }
@@ -407,7 +470,13 @@ impl Catalog {
         let (kind, base_model, ext, lo, hi) = match kind_roll {
             0..=5 => ("LORA", "SD 1.5", ".safetensors", 9_000_000, 230_000_000),
             6 => ("LORA", "SDXL 1.0", ".safetensors", 50_000_000, 900_000_000),
-            7 | 8 => ("Checkpoint", "SDXL 1.0", ".safetensors", 2_100_000_000, 7_100_000_000),
+            7 | 8 => (
+                "Checkpoint",
+                "SDXL 1.0",
+                ".safetensors",
+                2_100_000_000,
+                7_100_000_000,
+            ),
             _ => ("TextualInversion", "SD 1.5", ".pt", 25_000, 250_000),
         };
         let a = pick(ADJ, h >> 3);
@@ -429,7 +498,14 @@ impl Catalog {
             version_id: e.version_id.unwrap_or(mid + 1000),
             name: e.name.unwrap_or(synth_name),
             stem: e.stem.unwrap_or(synth_stem),
-            ext: e.ext.unwrap_or_else(|| if pinned.is_some() { ".safetensors" } else { ext }.to_string()),
+            ext: e.ext.unwrap_or_else(|| {
+                if pinned.is_some() {
+                    ".safetensors"
+                } else {
+                    ext
+                }
+                .to_string()
+            }),
             size: e.size.unwrap_or_else(|| in_range(h, lo, hi)),
             images: e.images.unwrap_or(3),
             requires_auth: e.requires_auth,
@@ -453,12 +529,18 @@ impl Catalog {
     }
 
     fn model_for_download(&self, url: &Url) -> Option<Result<Model, ()>> {
-        let civitai = url.host == "civitai.com" || url.host == "civitai.red" || url.host.ends_with(".civitai.com");
+        let civitai = url.host == "civitai.com"
+            || url.host == "civitai.red"
+            || url.host.ends_with(".civitai.com");
         let p = url.path_only();
         if !civitai || !p.starts_with("/api/download/models/") {
             return None;
         }
-        let vid: u64 = p.trim_start_matches("/api/download/models/").trim_end_matches('/').parse().ok()?;
+        let vid: u64 = p
+            .trim_start_matches("/api/download/models/")
+            .trim_end_matches('/')
+            .parse()
+            .ok()?;
         Some(self.model_by_version(vid).ok_or(()))
     }
 
@@ -529,7 +611,11 @@ impl Catalog {
             return r;
         }
         if url.host.ends_with(".r2.cloudflarestorage.com") {
-            let vid: Option<u64> = url.path_only().split('/').nth(1).and_then(|s| s.parse().ok());
+            let vid: Option<u64> = url
+                .path_only()
+                .split('/')
+                .nth(1)
+                .and_then(|s| s.parse().ok());
             if let Some(m) = vid.and_then(|v| self.model_by_version(v)) {
                 let mut r = simple(200, m.size, "application/octet-stream");
                 r.filename = m.content_disposition.then(|| Catalog::model_file_name(&m));
@@ -542,10 +628,9 @@ impl Catalog {
         let bare = file.split('?').next().unwrap_or("").to_string();
         let h = fnv1a(&[url_text.as_bytes()]);
         // Hugging Face: LFS files redirect to the CDN.
-        if url.host == "huggingface.co" && url.path.contains("/resolve/") {
-            if is_lfs(&bare) {
-                let sha = hex(h, 64);
-                let location = format!(
+        if url.host == "huggingface.co" && url.path.contains("/resolve/") && is_lfs(&bare) {
+            let sha = hex(h, 64);
+            let location = format!(
                     "https://cdn-lfs.hf.co/repos/{}/{}/{}/{}?response-content-disposition=inline%3B+filename*%3DUTF-8%27%27{bare}%3B+filename%3D%22{bare}%22%3B&Expires=1740582457&Policy=eyJTdGF0ZW1lbnQiOlt7IkNvbmRpdGlvbiI6eyJEYXRlTGVzc1RoYW4iOnsiQVdTOkVwb2NoVGltZSI6MTc0MDU4MjQ1N319fV19&Signature={}&Key-Pair-Id=K3RPWS32NSSJCE",
                     &sha[..2],
                     &sha[2..4],
@@ -553,10 +638,9 @@ impl Catalog {
                     sha,
                     hex(h.rotate_left(33), 40)
                 );
-                let mut r = simple(302, 0, "text/plain; charset=utf-8");
-                r.location = Some(location);
-                return r;
-            }
+            let mut r = simple(302, 0, "text/plain; charset=utf-8");
+            r.location = Some(location);
+            return r;
         }
         if url.host.starts_with("cdn-lfs") {
             // The size follows the file name the redirect carries.
@@ -599,7 +683,19 @@ fn ext_of(name: &str) -> String {
 fn is_lfs(name: &str) -> bool {
     matches!(
         ext_of(name).as_str(),
-        "safetensors" | "bin" | "ckpt" | "pt" | "pth" | "onnx" | "gguf" | "msgpack" | "h5" | "zip" | "gz" | "tar" | "npz"
+        "safetensors"
+            | "bin"
+            | "ckpt"
+            | "pt"
+            | "pth"
+            | "onnx"
+            | "gguf"
+            | "msgpack"
+            | "h5"
+            | "zip"
+            | "gz"
+            | "tar"
+            | "npz"
     )
 }
 
@@ -625,9 +721,19 @@ fn size_for(name: &str, path: &str, h: u64) -> u64 {
     match ext_of(name).as_str() {
         "safetensors" | "ckpt" => {
             let lora = lower.contains("lora") || lower.contains("lycoris");
-            let big = ["sd_xl", "sdxl", "flux", "checkpoint", "unet", "diffusion", "dreamshaper", "realistic", "v1-5"]
-                .iter()
-                .any(|k| lower.contains(k));
+            let big = [
+                "sd_xl",
+                "sdxl",
+                "flux",
+                "checkpoint",
+                "unet",
+                "diffusion",
+                "dreamshaper",
+                "realistic",
+                "v1-5",
+            ]
+            .iter()
+            .any(|k| lower.contains(k));
             if lora {
                 in_range(h, 9_000_000, 230_000_000)
             } else if big || h % 5 < 2 {
@@ -661,22 +767,35 @@ mod tests {
         let u = Url::parse("https://civitai.com/api/download/models/128713?type=Model").unwrap();
         assert_eq!(u.port, 443);
         assert_eq!(u.file_name(), "128713?type=Model");
-        assert_eq!(Url::parse("https://x.org").unwrap().file_name(), "index.html");
+        assert_eq!(
+            Url::parse("https://x.org").unwrap().file_name(),
+            "index.html"
+        );
         assert!(Url::parse("x.org/a").is_none());
     }
 
     #[test]
     fn invalid_hosts_do_not_resolve() {
         let c = Catalog::default();
-        assert_eq!(c.resolve("civitai-nonexistent.invalid"), Resolution::Unknown);
-        assert_eq!(c.resolve("localhost"), Resolution::Ips(vec!["127.0.0.1".into()]));
+        assert_eq!(
+            c.resolve("civitai-nonexistent.invalid"),
+            Resolution::Unknown
+        );
+        assert_eq!(
+            c.resolve("localhost"),
+            Resolution::Ips(vec!["127.0.0.1".into()])
+        );
     }
 
     #[test]
     fn civitai_download_redirects_to_r2_with_the_file_name() {
         let c = Catalog::default();
         let m = c.model(4201).unwrap();
-        let r = c.fetch(&format!("https://civitai.com/api/download/models/{}", m.version_id), 1, false);
+        let r = c.fetch(
+            &format!("https://civitai.com/api/download/models/{}", m.version_id),
+            1,
+            false,
+        );
         assert_eq!(r.status, 307);
         let loc = r.location.unwrap();
         let r2 = c.fetch(&loc, 1, false);

@@ -60,10 +60,27 @@ enum Parsed {
 }
 
 const LONG_OPTS: &[&str] = &[
-    "--help", "--sorter", "--max-images", "--nsfw-mode", "--api-key", "--with-prompt",
-    "--no-with-prompt", "--without-model", "--no-without-model", "--limit-rate", "--retry-count",
-    "--pause-time", "--cache-mode", "--strict-mode", "--model-overwrite", "--no-model-overwrite",
-    "--with-color", "--no-with-color", "--verbose", "--no-verbose", "--version",
+    "--help",
+    "--sorter",
+    "--max-images",
+    "--nsfw-mode",
+    "--api-key",
+    "--with-prompt",
+    "--no-with-prompt",
+    "--without-model",
+    "--no-without-model",
+    "--limit-rate",
+    "--retry-count",
+    "--pause-time",
+    "--cache-mode",
+    "--strict-mode",
+    "--model-overwrite",
+    "--no-model-overwrite",
+    "--with-color",
+    "--no-with-color",
+    "--verbose",
+    "--no-verbose",
+    "--version",
 ];
 
 fn display_name(long: &str) -> String {
@@ -152,7 +169,14 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
         };
         let takes_value = matches!(
             name.as_str(),
-            "--sorter" | "--max-images" | "--nsfw-mode" | "--limit-rate" | "--retry-count" | "--pause-time" | "--cache-mode" | "--strict-mode"
+            "--sorter"
+                | "--max-images"
+                | "--nsfw-mode"
+                | "--limit-rate"
+                | "--retry-count"
+                | "--pause-time"
+                | "--cache-mode"
+                | "--strict-mode"
         );
         let value = if takes_value {
             match inline.clone() {
@@ -228,11 +252,15 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
         None => None,
         Some(s) => match s.trim().parse::<f64>() {
             Ok(f) => Some(f),
-            Err(_) => return Parsed::Error(format!("argument --pause-time: invalid float value: '{s}'")),
+            Err(_) => {
+                return Parsed::Error(format!("argument --pause-time: invalid float value: '{s}'"))
+            }
         },
     };
     match positional.len() {
-        0 => return Parsed::Error("the following arguments are required: srcmodels, rootdir".into()),
+        0 => {
+            return Parsed::Error("the following arguments are required: srcmodels, rootdir".into())
+        }
         1 => return Parsed::Error("the following arguments are required: rootdir".into()),
         _ => {}
     }
@@ -243,20 +271,32 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
     let d = |k: &str| defaults.get(k);
     let dbool = |k: &str, def: bool| d(k).and_then(|v| v.as_bool()).unwrap_or(def);
     let dnum = |k: &str, def: f64| {
-        d(k).and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
-            .unwrap_or(def)
+        d(k).and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .unwrap_or(def)
     };
     // civitdl merges with `value or default`: 0 and "" fall back to the defaults.
-    let retry_count = retry.filter(|n| *n != 0).unwrap_or(dnum("retry_count", 3.0) as u64) as u32;
-    let pause_time = pause.filter(|p| *p != 0.0).unwrap_or(dnum("pause_time", 3.0));
-    let max_images = max_images.filter(|n| *n != 0).unwrap_or(dnum("max_images", 3.0) as u64) as u32;
+    let retry_count = retry
+        .filter(|n| *n != 0)
+        .unwrap_or(dnum("retry_count", 3.0) as u64) as u32;
+    let pause_time = pause
+        .filter(|p| *p != 0.0)
+        .unwrap_or(dnum("pause_time", 3.0));
+    let max_images = max_images
+        .filter(|n| *n != 0)
+        .unwrap_or(dnum("max_images", 3.0) as u64) as u32;
     let limit_rate = raw
         .limit_rate
         .as_deref()
         .map(parse_rate)
         .filter(|r| *r != 0)
         .unwrap_or(dnum("limit_rate", 0.0) as u64);
-    let config_key = d("api_key").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(String::from);
+    let config_key = d("api_key")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(String::from);
     let (api_key, prompt_key) = match raw.api_key {
         Some(Some(k)) => (Some(k), false),
         Some(None) => (None, true),
@@ -273,11 +313,15 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
         limit_rate,
         retry_count,
         pause_time,
-        cache_mode: raw
-            .cache_mode
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| d("cache_mode").and_then(|v| v.as_str()).unwrap_or("1").to_string()),
-        model_overwrite: raw.model_overwrite.unwrap_or(dbool("model_overwrite", false)),
+        cache_mode: raw.cache_mode.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+            d("cache_mode")
+                .and_then(|v| v.as_str())
+                .unwrap_or("1")
+                .to_string()
+        }),
+        model_overwrite: raw
+            .model_overwrite
+            .unwrap_or(dbool("model_overwrite", false)),
         color: raw.color.unwrap_or(dbool("with_color", true)),
     }))
 }
@@ -334,7 +378,11 @@ impl Failure {
     fn render(&self, color: bool) -> String {
         let (class, kind, msgs) = match self {
             Failure::Plain(t) => {
-                return if color { format!("{RED}{t}{RESET}") } else { t.clone() };
+                return if color {
+                    format!("{RED}{t}{RESET}")
+                } else {
+                    t.clone()
+                };
             }
             Failure::Input(m) => ("InputException", "Bad Inputs".to_string(), m),
             Failure::Api(code, m) => ("APIException", format!("API Status Code {code}"), m),
@@ -362,7 +410,13 @@ fn civitai_id_after(s: &str, key: &str) -> Option<u64> {
 }
 
 /// `sourcemanager.parse_src`, recursively (comma lists and batch files).
-fn parse_src(ctx: &Ctx, src: &str, base: &str, depth: u32, out: &mut Vec<Source>) -> Result<(), Failure> {
+fn parse_src(
+    ctx: &Ctx,
+    src: &str,
+    base: &str,
+    depth: u32,
+    out: &mut Vec<Source>,
+) -> Result<(), Failure> {
     let s = src.trim();
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
         let mid = s.parse().map_err(|_| bad_source(s))?;
@@ -394,7 +448,10 @@ fn parse_src(ctx: &Ctx, src: &str, base: &str, depth: u32, out: &mut Vec<Source>
     if s.contains("civitai.com/models") || s.contains("civitai.red/models") {
         return match civitai_id_after(s, "models/") {
             Some(mid) => {
-                out.push(Source::Model { mid, vid: civitai_id_after(s, "modelVersionId=") });
+                out.push(Source::Model {
+                    mid,
+                    vid: civitai_id_after(s, "modelVersionId="),
+                });
                 Ok(())
             }
             None => Err(Failure::Input(vec![
@@ -407,7 +464,11 @@ fn parse_src(ctx: &Ctx, src: &str, base: &str, depth: u32, out: &mut Vec<Source>
     if depth < 16 && !s.is_empty() && files::file_size(ctx, &path).is_some() {
         let text = files::read(ctx, &path).map_err(|_| bad_source(s))?;
         let text = String::from_utf8_lossy(&text).replace(['\n', '\r'], "");
-        let dir = path.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty()).unwrap_or("/");
+        let dir = path
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .filter(|d| !d.is_empty())
+            .unwrap_or("/");
         for it in text.split(',').filter(|x| !x.trim().is_empty()) {
             parse_src(ctx, it, dir, depth + 1, out)?;
         }
@@ -434,7 +495,11 @@ fn dir_name(name: &str) -> String {
             c => c,
         })
         .collect();
-    let collapsed = mapped.split(' ').filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+    let collapsed = mapped
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     match collapsed.as_str() {
         "" | "." | ".." => "_".to_string(),
         _ => collapsed,
@@ -492,7 +557,11 @@ impl Run<'_> {
     fn ncols(&self) -> Option<usize> {
         let term = self.ctx.stdout.terminal()?;
         let cols = term.cols() as usize;
-        Some(if self.ctx.instance.config.tools.tqdm_full_width { cols } else { cols.saturating_sub(1) })
+        Some(if self.ctx.instance.config.tools.tqdm_full_width {
+            cols
+        } else {
+            cols.saturating_sub(1)
+        })
     }
 
     fn link(&mut self, rate: Option<f64>) -> Link {
@@ -519,7 +588,9 @@ impl Run<'_> {
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NameResolutionError(\"{conn}(host='{host}', port={port}): Failed to resolve '{host}' ([Errno -2] Name or service not known)\"))"
             )));
         }
-        if self.catalog.refused(host, port) && !matches!(host.as_str(), "civitai.com" | "civitai.red") {
+        if self.catalog.refused(host, port)
+            && !matches!(host.as_str(), "civitai.com" | "civitai.red")
+        {
             return Some(Failure::Plain(format!(
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NewConnectionError(\"{conn}(host='{host}', port={port}): Failed to establish a new connection: [Errno 111] Connection refused\"))"
             )));
@@ -556,7 +627,11 @@ impl Run<'_> {
     }
 
     async fn heading(&mut self, m: &Model, vid: u64) -> bool {
-        let color = if self.headings % 2 == 0 { BLUE } else { MAGENTA };
+        let color = if self.headings.is_multiple_of(2) {
+            BLUE
+        } else {
+            MAGENTA
+        };
         self.headings += 1;
         let text = format!(
             "Now downloading \"{}\"...\n{INDENT}- Model ID: {}\n{INDENT}- Version ID: {vid}\n",
@@ -582,7 +657,12 @@ impl Run<'_> {
         let mut done_at: Vec<f64> = (0..count)
             .map(|_| {
                 let size = 80_000 + (link.latency(0.0, 1.0) * 700_000.0) as u64;
-                link.latency(0.0002, 0.0006) + if self.clock.waits() { link.secs_for(size) } else { 0.0 }
+                link.latency(0.0002, 0.0006)
+                    + if self.clock.waits() {
+                        link.secs_for(size)
+                    } else {
+                        0.0
+                    }
             })
             .collect();
         done_at.sort_by(f64::total_cmp);
@@ -592,14 +672,24 @@ impl Run<'_> {
             elapsed = *t;
             let id = vid * 10 + i as u64;
             let img = join(extra, &format!("{id}.jpeg"));
-            let _ = files::create_sized(self.ctx, &img, 60_000 + (fnv1a(&[&id.to_le_bytes()]) % 400_000));
+            let _ = files::create_sized(
+                self.ctx,
+                &img,
+                60_000 + (fnv1a(&[&id.to_le_bytes()]) % 400_000),
+            );
             if self.opts.with_prompt {
                 let meta = serde_json::json!({
                     "id": id, "url": format!("https://image.civitai.com/xG1nkqKTMzGDvpLrqFT7WA/{}/width=832/{id}.jpeg", hex_digest(id, 36, false)),
                     "nsfwLevel": 1, "width": 832, "height": 1216,
                     "meta": { "prompt": format!("masterpiece, best quality, {}", m.name.to_lowercase()), "negativePrompt": "lowres, bad anatomy", "steps": 30, "sampler": "DPM++ 2M Karras", "cfgScale": 7, "seed": fnv1a(&[&id.to_le_bytes()]) % 4_294_967_296 }
                 });
-                let _ = files::write(self.ctx, &join(extra, &format!("{id}.json")), serde_json::to_string_pretty(&meta).unwrap_or_default().as_bytes());
+                let _ = files::write(
+                    self.ctx,
+                    &join(extra, &format!("{id}.json")),
+                    serde_json::to_string_pretty(&meta)
+                        .unwrap_or_default()
+                        .as_bytes(),
+                );
             }
             if let Some(f) = bar.update(1.0, self.clock.now()) {
                 self.io.out(f).await;
@@ -615,7 +705,11 @@ impl Run<'_> {
         let tmp = join(&tmp_dir, file_name);
         let _ = files::create_dir_all(self.ctx, &tmp_dir);
         let _ = files::create_sized(self.ctx, &tmp, 0);
-        let chunk = if self.opts.limit_rate > 0 { self.opts.limit_rate.div_ceil(8).max(1) } else { MIB };
+        let chunk = if self.opts.limit_rate > 0 {
+            self.opts.limit_rate.div_ceil(8).max(1)
+        } else {
+            MIB
+        };
         let mut link = self.link(m.rate);
         let lat = link.latency(0.2, 0.8);
         self.io.pause(&mut self.clock, lat).await;
@@ -646,8 +740,17 @@ impl Run<'_> {
     }
 
     fn cache_file(&self, vid: u64) -> String {
-        let home = self.ctx.env.get("HOME").cloned().unwrap_or_else(|| "/root".into());
-        format!("{home}/.cache/civitdl/hashes/{}/{}.csv", vid / 10000, vid / 100)
+        let home = self
+            .ctx
+            .env
+            .get("HOME")
+            .cloned()
+            .unwrap_or_else(|| "/root".into());
+        format!(
+            "{home}/.cache/civitdl/hashes/{}/{}.csv",
+            vid / 10000,
+            vid / 100
+        )
     }
 
     fn cached_path(&self, vid: u64) -> Option<String> {
@@ -658,7 +761,7 @@ impl Run<'_> {
                 let mut it = l.split(',');
                 (it.next()? == vid.to_string()).then(|| it.next().map(String::from))?
             })
-            .last()
+            .next_back()
     }
 
     fn remember(&self, vid: u64, path: &str, sha: &str, b3: &str) {
@@ -684,7 +787,11 @@ impl Run<'_> {
         let base = format!("-mid_{}-vid_{vid}", m.id);
         let mut stem = m.stem.clone();
         if self.opts.without_model {
-            self.say(YELLOW, "Downloaded model from CivitAI has no content disposition header available.").await;
+            self.say(
+                YELLOW,
+                "Downloaded model from CivitAI has no content disposition header available.",
+            )
+            .await;
             stem = format!("{}--{}", dir_name(&m.name), m.stem);
         } else {
             let lat = self.link(None).latency(0.2, 0.7);
@@ -704,13 +811,19 @@ impl Run<'_> {
                 ));
             }
             if !m.content_disposition {
-                self.say(YELLOW, "Downloaded model from CivitAI has no content disposition header available.").await;
+                self.say(
+                    YELLOW,
+                    "Downloaded model from CivitAI has no content disposition header available.",
+                )
+                .await;
                 stem = format!("{}--{}", dir_name(&m.name), m.stem);
             }
         }
         if files::create_dir_all(self.ctx, &dir).is_err() {
             let abs = files::absolute(self.ctx, &dir);
-            return Err(Failure::Plain(format!("[Errno 13] Permission denied: '{abs}'")));
+            return Err(Failure::Plain(format!(
+                "[Errno 13] Permission denied: '{abs}'"
+            )));
         }
         if !self.images(&m, vid, &extra).await {
             return Ok(());
@@ -721,10 +834,17 @@ impl Run<'_> {
         let (sha, b3) = (hex_digest(h, 64, true), hex_digest(h ^ 0xb3, 64, true));
         if !self.opts.without_model {
             let cache_on = self.opts.cache_mode != "0";
-            let cached = if cache_on { self.cached_path(vid) } else { None };
+            let cached = if cache_on {
+                self.cached_path(vid)
+            } else {
+                None
+            };
             if files::file_size(self.ctx, &dest) == Some(m.size) && !self.opts.model_overwrite {
                 self.say(CYAN, &format!("Model file already existed at the destination path:\n                    - Path: {dest}")).await;
-            } else if let Some(c) = cached.filter(|c| files::file_size(self.ctx, c) == Some(m.size) && files::absolute(self.ctx, c) != files::absolute(self.ctx, &dest)) {
+            } else if let Some(c) = cached.filter(|c| {
+                files::file_size(self.ctx, c) == Some(m.size)
+                    && files::absolute(self.ctx, c) != files::absolute(self.ctx, &dest)
+            }) {
                 self.say(CYAN, &format!("Model file already existed at the following path:\n                    - Path: {c}")).await;
                 self.say(CYAN, "Copying to new path...").await;
                 let secs = m.size as f64 / 1.5e9;
@@ -733,7 +853,11 @@ impl Run<'_> {
                 self.remember(vid, &dest, &sha, &b3);
             } else {
                 if cache_on {
-                    self.say(CYAN, &format!("Cache of model with version id {vid} not found.")).await;
+                    self.say(
+                        CYAN,
+                        &format!("Cache of model with version id {vid} not found."),
+                    )
+                    .await;
                 }
                 if !self.model_body(&m, &dir, &dest, &file_name).await {
                     return Ok(());
@@ -744,7 +868,11 @@ impl Run<'_> {
             }
         }
         let csv = join(&dir, &format!("{stem}{base}.csv"));
-        let _ = files::write(self.ctx, &csv, format!("hash_name, hash_id\nSHA256, {sha}\nBLAKE3, {b3}").as_bytes());
+        let _ = files::write(
+            self.ctx,
+            &csv,
+            format!("hash_name, hash_id\nSHA256, {sha}\nBLAKE3, {b3}").as_bytes(),
+        );
         let _ = files::create_dir_all(self.ctx, &extra);
         let dict = serde_json::json!({
             "id": m.id, "name": m.name, "type": m.kind, "nsfw": false, "description": format!("<p>{}</p>", m.name),
@@ -758,9 +886,15 @@ impl Run<'_> {
         let _ = files::write(
             self.ctx,
             &join(&extra, &format!("model_dict{base}.json")),
-            serde_json::to_string_pretty(&dict).unwrap_or_default().as_bytes(),
+            serde_json::to_string_pretty(&dict)
+                .unwrap_or_default()
+                .as_bytes(),
         );
-        let model_dir = if self.opts.without_model { "N/A".to_string() } else { dir.clone() };
+        let model_dir = if self.opts.without_model {
+            "N/A".to_string()
+        } else {
+            dir.clone()
+        };
         let done = format!(
             "\nDownload completed for \"{}\"\n{INDENT}- Model ID: {}\n{INDENT}- Version ID: {vid}\n{INDENT}- Model Directory Path: {model_dir}\n{INDENT}- Hashes Directory Path: {dir}\n{INDENT}- Metadata Directory Path: {extra}\n{INDENT}- Images Directory Path: {extra}\n{INDENT}- Images Metadata Directory Path: {extra}\n",
             m.name, m.id
@@ -798,11 +932,16 @@ impl Run<'_> {
                         self.io.out("---------\n").await;
                         self.io.pause(&mut self.clock, pause).await;
                         if attempt < self.opts.retry_count {
-                            self.say(CYAN, "Retrying to download the current model...").await;
+                            self.say(CYAN, "Retrying to download the current model...")
+                                .await;
                             attempt += 1;
                         } else {
                             let n = self.opts.retry_count;
-                            self.say(CYAN, &format!("Max retry of {n} reached. Skipping the current model...")).await;
+                            self.say(
+                                CYAN,
+                                &format!("Max retry of {n} reached. Skipping the current model..."),
+                            )
+                            .await;
                             break;
                         }
                     }
@@ -821,7 +960,11 @@ impl Run<'_> {
 #[async_trait]
 impl Program for Civitdl {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
-        let home = ctx.env.get("HOME").cloned().unwrap_or_else(|| "/root".into());
+        let home = ctx
+            .env
+            .get("HOME")
+            .cloned()
+            .unwrap_or_else(|| "/root".into());
         let config_path = format!("{home}/.config/civitdl/config.json");
         let config: serde_json::Value = match files::read(ctx, &config_path) {
             Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
@@ -842,7 +985,10 @@ impl Program for Civitdl {
                 return 0;
             }
             Parsed::Error(msg) => {
-                ctx.err(format!("{YELLOW}{USAGE}{RESET}{RED}civitdl: Error: {msg}\n{RESET}")).await;
+                ctx.err(format!(
+                    "{YELLOW}{USAGE}{RESET}{RED}civitdl: Error: {msg}\n{RESET}"
+                ))
+                .await;
                 return 2;
             }
             Parsed::Run(o) => *o,
@@ -886,18 +1032,33 @@ mod tests {
 
     #[test]
     fn retry_count_zero_falls_back_to_the_default() {
-        let args: Vec<String> = ["1", "/d", "--retry-count", "0"].iter().map(|s| s.to_string()).collect();
-        let Parsed::Run(o) = parse_args(&args, &serde_json::Value::Null) else { panic!() };
+        let args: Vec<String> = ["1", "/d", "--retry-count", "0"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let Parsed::Run(o) = parse_args(&args, &serde_json::Value::Null) else {
+            panic!()
+        };
         assert_eq!(o.retry_count, 3);
         assert_eq!(o.root, "/d");
     }
 
     #[test]
     fn argparse_errors_name_the_missing_arguments() {
-        let Parsed::Error(e) = parse_args(&[], &serde_json::Value::Null) else { panic!() };
-        assert_eq!(e, "the following arguments are required: srcmodels, rootdir");
-        let args: Vec<String> = ["1", "/d", "-i", "x"].iter().map(|s| s.to_string()).collect();
-        let Parsed::Error(e) = parse_args(&args, &serde_json::Value::Null) else { panic!() };
+        let Parsed::Error(e) = parse_args(&[], &serde_json::Value::Null) else {
+            panic!()
+        };
+        assert_eq!(
+            e,
+            "the following arguments are required: srcmodels, rootdir"
+        );
+        let args: Vec<String> = ["1", "/d", "-i", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let Parsed::Error(e) = parse_args(&args, &serde_json::Value::Null) else {
+            panic!()
+        };
         assert_eq!(e, "argument -i/--max-images: invalid int value: 'x'");
     }
 

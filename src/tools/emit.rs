@@ -25,11 +25,15 @@ enum Std {
 impl StdSink {
     /// The process's standard output.
     pub fn stdout() -> Self {
-        StdSink { which: Mutex::new(Std::Out(tokio::io::stdout())) }
+        StdSink {
+            which: Mutex::new(Std::Out(tokio::io::stdout())),
+        }
     }
     /// The process's standard error.
     pub fn stderr() -> Self {
-        StdSink { which: Mutex::new(Std::Err(tokio::io::stderr())) }
+        StdSink {
+            which: Mutex::new(Std::Err(tokio::io::stderr())),
+        }
     }
 }
 
@@ -53,8 +57,14 @@ fn local_terminal(is_tty: bool) -> Option<Terminal> {
     if !is_tty {
         return None;
     }
-    let cols = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80);
-    let rows = std::env::var("LINES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
+    let cols = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80);
+    let rows = std::env::var("LINES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(24);
     Some(Terminal::new(cols, rows))
 }
 
@@ -62,7 +72,10 @@ fn local_terminal(is_tty: bool) -> Option<Terminal> {
 /// the local terminal; returns the tool's exit status (127 for an unknown tool).
 pub async fn emit(tool: &str, args: Vec<String>, instance: Arc<Instance>) -> i32 {
     let Some(program) = super::lookup(tool) else {
-        eprintln!("fakessh emit: unknown tool '{tool}' (expected one of: {})", super::names().join(", "));
+        eprintln!(
+            "fakessh emit: unknown tool '{tool}' (expected one of: {})",
+            super::names().join(", ")
+        );
         return 127;
     };
     let mut env = instance.login_env("root");
@@ -83,8 +96,14 @@ pub async fn emit(tool: &str, args: Vec<String>, instance: Arc<Instance>) -> i32
         env,
         cwd: "/workspace".into(),
         stdin,
-        stdout: Output::new(Arc::new(StdSink::stdout()), local_terminal(std::io::stdout().is_terminal())),
-        stderr: Output::new(Arc::new(StdSink::stderr()), local_terminal(std::io::stderr().is_terminal())),
+        stdout: Output::new(
+            Arc::new(StdSink::stdout()),
+            local_terminal(std::io::stdout().is_terminal()),
+        ),
+        stderr: Output::new(
+            Arc::new(StdSink::stderr()),
+            local_terminal(std::io::stderr().is_terminal()),
+        ),
         instance,
     };
     let _ = std::fs::create_dir_all(ctx.instance.sandbox.root().join("workspace"));

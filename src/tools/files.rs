@@ -42,15 +42,22 @@ pub(crate) fn create_dir_all(ctx: &Ctx, path: &str) -> io::Result<()> {
         match std::fs::metadata(&host) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
-                return Err(io::Error::new(io::ErrorKind::NotADirectory, "Not a directory"))
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "Not a directory",
+                ))
             }
-            Err(_) => std::fs::create_dir(&host).or_else(|e| {
-                if host.is_dir() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?,
+            Err(_) => {
+                std::fs::create_dir(&host).or_else(
+                    |e| {
+                        if host.is_dir() {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    },
+                )?
+            }
         }
     }
     Ok(())

@@ -39,7 +39,11 @@ pub fn segment_shape(seg: &str) -> String {
     let s = re(&DATE, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").replace_all(seg, "<DATE>");
     let s = re(&IP, r"\b\d{1,3}(?:\.\d{1,3}){3}\b").replace_all(&s, "<IP>");
     // tqdm rates are not fixed-width and vary run to run; the erase padding after them too.
-    let s = re(&TQDM_RATE, r"(?:\?|\d+(?:\.\d+)?[kMGT]?)(s/)?(iB|B|it)(/s)?\] *$").replace_all(&s, "<RATE>$2]");
+    let s = re(
+        &TQDM_RATE,
+        r"(?:\?|\d+(?:\.\d+)?[kMGT]?)(s/)?(iB|B|it)(/s)?\] *$",
+    )
+    .replace_all(&s, "<RATE>$2]");
     let s = re(&TQDM_BAR, r"\|[█▏▎▍▌▋▊▉ ]+\|").replace_all(&s, |c: &regex::Captures| {
         format!("|{}|", "B".repeat(c[0].chars().count() - 2))
     });
@@ -48,8 +52,10 @@ pub fn segment_shape(seg: &str) -> String {
     });
     // wget's `(977 KB/s)` and `in 0.04s` are printed with value-dependent widths.
     let s = re(&RETR_RATE, r"\(\d+(?:\.\d+)? [KMGT]?B/s\)").replace_all(&s, "(<RATE>)");
-    let s = re(&TOTAL_TIME, r" in \d+(?:\.\d+)?(?:s|m \d+s|h \d+m \d+s) \(").replace_all(&s, " in <TIME> (");
-    let s = re(&NUM, r" *\d+(?:\.\d+)?[KMGTk]?").replace_all(&s, |c: &regex::Captures| "#".repeat(c[0].len()));
+    let s = re(&TOTAL_TIME, r" in \d+(?:\.\d+)?(?:s|m \d+s|h \d+m \d+s) \(")
+        .replace_all(&s, " in <TIME> (");
+    let s = re(&NUM, r" *\d+(?:\.\d+)?[KMGTk]?")
+        .replace_all(&s, |c: &regex::Captures| "#".repeat(c[0].len()));
     s.into_owned()
 }
 
@@ -70,7 +76,7 @@ pub fn shape(bytes: &[u8]) -> Vec<String> {
         }
         let mut joined = segs.join("⏎");
         if i + 1 < parts.len() {
-            joined.push_str("↵");
+            joined.push('↵');
         }
         if lines.last() != Some(&joined) {
             lines.push(joined);

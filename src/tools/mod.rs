@@ -8,9 +8,9 @@
 
 pub mod catalog;
 pub mod civitdl;
+mod civitdl_help;
 pub mod clock;
 pub mod emit;
-mod civitdl_help;
 mod files;
 pub mod golden;
 mod out;

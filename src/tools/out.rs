@@ -66,7 +66,11 @@ impl Streams {
             return self.alive;
         }
         let data = std::mem::take(&mut self.buf);
-        let target = if self.buf_is_err { &self.err } else { &self.out };
+        let target = if self.buf_is_err {
+            &self.err
+        } else {
+            &self.out
+        };
         if target.write(&data).await.is_err() {
             self.alive = false;
         }

@@ -23,7 +23,11 @@ pub fn format_sizeof(num: f64, suffix: &str, divisor: f64) -> String {
 
 /// tqdm's `format_interval`: `MM:SS` or `H:MM:SS`.
 pub fn format_interval(t: f64) -> String {
-    let t = if t.is_finite() && t > 0.0 { t as u64 } else { 0 };
+    let t = if t.is_finite() && t > 0.0 {
+        t as u64
+    } else {
+        0
+    };
     let (mins, s) = (t / 60, t % 60);
     let (h, m) = (mins / 60, mins % 60);
     if h > 0 {
@@ -77,7 +81,9 @@ impl Meter<'_> {
         };
         let inv_rate = rate.filter(|r| *r != 0.0).map(|r| 1.0 / r);
         let rate_fmt = match (rate, inv_rate) {
-            (_, Some(inv)) if inv > 1.0 => format!("{}s/{}", format_sizeof(inv, "", 1000.0), self.unit),
+            (_, Some(inv)) if inv > 1.0 => {
+                format!("{}s/{}", format_sizeof(inv, "", 1000.0), self.unit)
+            }
             (Some(r), _) if r != 0.0 => format!("{}{}/s", format_sizeof(r, "", 1000.0), self.unit),
             _ => format!("?{}/s", self.unit),
         };
@@ -105,7 +111,10 @@ impl Meter<'_> {
                     None => line,
                 }
             }
-            None => format!("{}: {n_fmt}{} [{elapsed}, {rate_fmt}]", self.desc, self.unit),
+            None => format!(
+                "{}: {n_fmt}{} [{elapsed}, {rate_fmt}]",
+                self.desc, self.unit
+            ),
         }
     }
 }
@@ -155,7 +164,13 @@ pub const MININTERVAL: f64 = 0.1;
 
 impl Bar {
     /// A bar opened at simulated time `now`; `ncols` is `None` without a tty.
-    pub fn new(desc: &str, unit: &'static str, total: Option<f64>, ncols: Option<usize>, now: f64) -> Self {
+    pub fn new(
+        desc: &str,
+        unit: &'static str,
+        total: Option<f64>,
+        ncols: Option<usize>,
+        now: f64,
+    ) -> Self {
         Bar {
             desc: desc.to_string(),
             unit,
@@ -218,7 +233,9 @@ impl Bar {
         let rate = self.smoothed();
         let frame = self.frame(now, rate);
         // Dynamic miniters (tqdm's default with smoothing).
-        self.miniters = self.ema_miniters.push(dn * if dt > 0.0 { MININTERVAL / dt } else { 1.0 });
+        self.miniters = self
+            .ema_miniters
+            .push(dn * if dt > 0.0 { MININTERVAL / dt } else { 1.0 });
         self.last_print_n = self.n;
         self.last_print_t = now;
         Some(frame)
@@ -258,9 +275,20 @@ mod tests {
             ncols: None,
             unit: "iB",
         };
-        assert_eq!(m.render(), "Model:  35%|███▍      | 1.05M/3.00M [00:01<00:01, 1.04MiB/s]");
-        let m0 = Meter { n: 0.0, elapsed: 0.0, rate: None, ..m.clone() };
-        assert_eq!(m0.render(), "Model:   0%|          | 0.00/3.00M [00:00<?, ?iB/s]");
+        assert_eq!(
+            m.render(),
+            "Model:  35%|███▍      | 1.05M/3.00M [00:01<00:01, 1.04MiB/s]"
+        );
+        let m0 = Meter {
+            n: 0.0,
+            elapsed: 0.0,
+            rate: None,
+            ..m.clone()
+        };
+        assert_eq!(
+            m0.render(),
+            "Model:   0%|          | 0.00/3.00M [00:00<?, ?iB/s]"
+        );
     }
 
     #[test]

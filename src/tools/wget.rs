@@ -52,7 +52,11 @@ pub(crate) fn rate_units(rate: f64) -> (f64, usize) {
 
 /// `retr_rate`: `977 KB/s`, `1.43 MB/s`.
 pub(crate) fn retr_rate(bytes: u64, secs: f64) -> String {
-    let rate = if secs > 0.0 { bytes as f64 / secs } else { bytes as f64 / 1e-6 };
+    let rate = if secs > 0.0 {
+        bytes as f64 / secs
+    } else {
+        bytes as f64 / 1e-6
+    };
     let (v, u) = rate_units(rate);
     let prec = if v >= 99.95 {
         0
@@ -156,31 +160,117 @@ enum Parsed {
     Usage(String, i32),
 }
 
-const USAGE_TAIL: &str = "Usage: wget [OPTION]... [URL]...\n\nTry `wget --help' for more options.\n";
+const USAGE_TAIL: &str =
+    "Usage: wget [OPTION]... [URL]...\n\nTry `wget --help' for more options.\n";
 
 /// Long options taking an argument.
 const LONG_ARG: &[&str] = &[
-    "output-document", "directory-prefix", "tries", "timeout", "read-timeout", "connect-timeout",
-    "dns-timeout", "progress", "execute", "output-file", "append-output", "user-agent", "header",
-    "limit-rate", "wait", "waitretry", "user", "password", "http-user", "http-password",
-    "input-file", "referer", "load-cookies", "save-cookies", "post-data", "post-file", "method",
-    "body-data", "ca-certificate", "ca-directory", "certificate", "private-key", "bind-address",
-    "max-redirect", "quota", "level", "accept", "reject", "domains", "exclude-domains", "cut-dirs",
-    "default-page", "restrict-file-names", "retry-on-http-error", "secure-protocol",
-    "local-encoding", "remote-encoding", "base", "config", "random-wait", "backups",
-    "accept-regex", "reject-regex", "include-directories", "exclude-directories", "https-only",
+    "output-document",
+    "directory-prefix",
+    "tries",
+    "timeout",
+    "read-timeout",
+    "connect-timeout",
+    "dns-timeout",
+    "progress",
+    "execute",
+    "output-file",
+    "append-output",
+    "user-agent",
+    "header",
+    "limit-rate",
+    "wait",
+    "waitretry",
+    "user",
+    "password",
+    "http-user",
+    "http-password",
+    "input-file",
+    "referer",
+    "load-cookies",
+    "save-cookies",
+    "post-data",
+    "post-file",
+    "method",
+    "body-data",
+    "ca-certificate",
+    "ca-directory",
+    "certificate",
+    "private-key",
+    "bind-address",
+    "max-redirect",
+    "quota",
+    "level",
+    "accept",
+    "reject",
+    "domains",
+    "exclude-domains",
+    "cut-dirs",
+    "default-page",
+    "restrict-file-names",
+    "retry-on-http-error",
+    "secure-protocol",
+    "local-encoding",
+    "remote-encoding",
+    "base",
+    "config",
+    "random-wait",
+    "backups",
+    "accept-regex",
+    "reject-regex",
+    "include-directories",
+    "exclude-directories",
+    "https-only",
 ];
 /// Long options without an argument.
 const LONG_FLAG: &[&str] = &[
-    "quiet", "verbose", "no-verbose", "show-progress", "no-show-progress", "continue",
-    "no-clobber", "content-disposition", "no-content-disposition", "no-check-certificate",
-    "check-certificate", "server-response", "spider", "timestamping", "recursive", "no-parent",
-    "mirror", "no-directories", "force-directories", "trust-server-names", "retry-connrefused",
-    "retry-on-host-error", "inet4-only", "inet6-only", "no-cache", "no-cookies", "ignore-case",
-    "debug", "help", "version", "no-host-directories", "page-requisites", "convert-links",
-    "adjust-extension", "no-config", "no-dns-cache", "no-http-keep-alive", "ignore-length",
-    "auth-no-challenge", "no-proxy", "background", "force-html", "no-iri", "keep-session-cookies",
-    "no-use-server-timestamps", "delete-after", "no-netrc",
+    "quiet",
+    "verbose",
+    "no-verbose",
+    "show-progress",
+    "no-show-progress",
+    "continue",
+    "no-clobber",
+    "content-disposition",
+    "no-content-disposition",
+    "no-check-certificate",
+    "check-certificate",
+    "server-response",
+    "spider",
+    "timestamping",
+    "recursive",
+    "no-parent",
+    "mirror",
+    "no-directories",
+    "force-directories",
+    "trust-server-names",
+    "retry-connrefused",
+    "retry-on-host-error",
+    "inet4-only",
+    "inet6-only",
+    "no-cache",
+    "no-cookies",
+    "ignore-case",
+    "debug",
+    "help",
+    "version",
+    "no-host-directories",
+    "page-requisites",
+    "convert-links",
+    "adjust-extension",
+    "no-config",
+    "no-dns-cache",
+    "no-http-keep-alive",
+    "ignore-length",
+    "auth-no-challenge",
+    "no-proxy",
+    "background",
+    "force-html",
+    "no-iri",
+    "keep-session-cookies",
+    "no-use-server-timestamps",
+    "delete-after",
+    "no-netrc",
 ];
 /// Short options taking an argument (`-n` is special: `-nv`, `-nc`, `-nd`, `-nH`, `-np`).
 const SHORT_ARG: &str = "OPTteoaUwiQlARDIXBn";
@@ -269,14 +359,20 @@ fn parse_args(args: &[String]) -> Parsed {
                             v.clone()
                         }
                         None => {
-                            return Parsed::Usage(format!("wget: option '--{full}' requires an argument\n"), 2)
+                            return Parsed::Usage(
+                                format!("wget: option '--{full}' requires an argument\n"),
+                                2,
+                            )
                         }
                     },
                 };
                 pairs.push((full, Some(v)));
             } else {
                 if inline.is_some() {
-                    return Parsed::Usage(format!("wget: option '--{full}' doesn't allow an argument\n"), 2);
+                    return Parsed::Usage(
+                        format!("wget: option '--{full}' doesn't allow an argument\n"),
+                        2,
+                    );
                 }
                 pairs.push((full, None));
             }
@@ -296,7 +392,10 @@ fn parse_args(args: &[String]) -> Parsed {
                         i += 1;
                         v.clone()
                     } else {
-                        return Parsed::Usage(format!("wget: option requires an argument -- '{c}'\n"), 2);
+                        return Parsed::Usage(
+                            format!("wget: option requires an argument -- '{c}'\n"),
+                            2,
+                        );
                     };
                     if c == 'n' {
                         for f in v.chars() {
@@ -304,17 +403,36 @@ fn parse_args(args: &[String]) -> Parsed {
                                 'v' => pairs.push(("no-verbose".into(), None)),
                                 'c' => pairs.push(("no-clobber".into(), None)),
                                 'd' | 'H' | 'p' => {}
-                                _ => return Parsed::Usage(format!("wget: invalid option -- 'n{f}'\n"), 2),
+                                _ => {
+                                    return Parsed::Usage(
+                                        format!("wget: invalid option -- 'n{f}'\n"),
+                                        2,
+                                    )
+                                }
                             }
                         }
                     } else {
                         let long = long_for_short(c);
-                        pairs.push((if long.is_empty() { c.to_string() } else { long.to_string() }, Some(v)));
+                        pairs.push((
+                            if long.is_empty() {
+                                c.to_string()
+                            } else {
+                                long.to_string()
+                            },
+                            Some(v),
+                        ));
                     }
                     break;
                 } else if SHORT_FLAG.contains(c) {
                     let long = long_for_short(c);
-                    pairs.push((if long.is_empty() { c.to_string() } else { long.to_string() }, None));
+                    pairs.push((
+                        if long.is_empty() {
+                            c.to_string()
+                        } else {
+                            long.to_string()
+                        },
+                        None,
+                    ));
                 } else {
                     return Parsed::Usage(format!("wget: invalid option -- '{c}'\n"), 2);
                 }
@@ -355,23 +473,28 @@ fn parse_args(args: &[String]) -> Parsed {
                 }
             }
             "limit-rate" => o.limit_rate = parse_size(&v).unwrap_or(0),
-            "header" => {
-                if v.to_ascii_lowercase().starts_with("authorization:") {
-                    o.authorized = true;
-                }
+            "header" if v.to_ascii_lowercase().starts_with("authorization:") => {
+                o.authorized = true;
             }
             "user" | "password" | "http-user" | "http-password" => o.authorized = true,
             "progress" => o.progress = parse_progress(&v),
             "execute" => {
                 let (k, val) = v.split_once('=').unwrap_or((&v, ""));
-                match k.trim().to_ascii_lowercase().replace(['_', '-'], "").as_str() {
+                match k
+                    .trim()
+                    .to_ascii_lowercase()
+                    .replace(['_', '-'], "")
+                    .as_str()
+                {
                     "dotbytes" => o.dot_bytes = parse_size(val),
                     "dotstyle" => o.progress = Some(ProgressKind::Dot(val.trim().to_string())),
                     "progress" => o.progress = parse_progress(val.trim()),
                     "showprogress" => o.show_progress = matches!(val.trim(), "on" | "1" | "yes"),
                     "tries" => o.tries = val.trim().parse().unwrap_or(o.tries),
                     "readtimeout" => o.read_timeout = val.trim().parse().unwrap_or(o.read_timeout),
-                    "contentdisposition" => o.content_disposition = matches!(val.trim(), "on" | "1" | "yes"),
+                    "contentdisposition" => {
+                        o.content_disposition = matches!(val.trim(), "on" | "1" | "yes")
+                    }
                     _ => {}
                 }
             }
@@ -395,9 +518,14 @@ fn parse_progress(v: &str) -> Option<ProgressKind> {
     match parts.next()? {
         "bar" => {
             let rest: Vec<&str> = parts.collect();
-            Some(ProgressKind::Bar { force: rest.contains(&"force"), noscroll: rest.contains(&"noscroll") })
+            Some(ProgressKind::Bar {
+                force: rest.contains(&"force"),
+                noscroll: rest.contains(&"noscroll"),
+            })
         }
-        "dot" => Some(ProgressKind::Dot(parts.next().unwrap_or("default").to_string())),
+        "dot" => Some(ProgressKind::Dot(
+            parts.next().unwrap_or("default").to_string(),
+        )),
         _ => None,
     }
 }
@@ -483,8 +611,16 @@ Please send bug reports and questions to <bug-wget@gnu.org>.
 
 /// How one try ended.
 enum TryEnd {
-    Done { bytes: u64, secs: f64 },
-    Failed { kind: FailKind, at: u64, bytes: u64, secs: f64 },
+    Done {
+        bytes: u64,
+        secs: f64,
+    },
+    Failed {
+        kind: FailKind,
+        at: u64,
+        bytes: u64,
+        secs: f64,
+    },
     Gone,
 }
 
@@ -554,7 +690,9 @@ impl Run<'_> {
     /// Normalises a command-line URL: shorthand gets `http://`; errors are wget's text.
     fn url_of(&self, arg: &str) -> Result<(String, Url), String> {
         let lower = arg.to_ascii_lowercase();
-        let known = ["http://", "https://", "ftp://", "ftps://"].iter().any(|s| lower.starts_with(s));
+        let known = ["http://", "https://", "ftp://", "ftps://"]
+            .iter()
+            .any(|s| lower.starts_with(s));
         let text = if known {
             arg.to_string()
         } else {
@@ -562,15 +700,19 @@ impl Run<'_> {
             match first {
                 Some(0) => return Err(format!("{arg}: Invalid URL {arg}: Scheme missing\n")),
                 Some(p) if arg[p..].starts_with("://") => {
-                    return Err(format!("{arg}: Unsupported scheme {}.\n", self.quote(&arg[..p])));
+                    return Err(format!(
+                        "{arg}: Unsupported scheme {}.\n",
+                        self.quote(&arg[..p])
+                    ));
                 }
                 _ => format!("http://{arg}"),
             }
         };
         match Url::parse(&text) {
-            Some(u) if u.scheme.starts_with("ftp") => {
-                Err(format!("{text}: Unsupported scheme {}.\n", self.quote(&u.scheme)))
-            }
+            Some(u) if u.scheme.starts_with("ftp") => Err(format!(
+                "{text}: Unsupported scheme {}.\n",
+                self.quote(&u.scheme)
+            )),
             Some(u) => Ok((text, u)),
             None => Err(format!("{text}: Invalid host name.\n")),
         }
@@ -592,7 +734,8 @@ impl Run<'_> {
                 Resolution::Unknown => {
                     self.v("failed: Name or service not known.\n").await;
                     let q = self.quote(&host);
-                    self.nq(format!("wget: unable to resolve host address {q}\n")).await;
+                    self.nq(format!("wget: unable to resolve host address {q}\n"))
+                        .await;
                     return Err(4);
                 }
                 Resolution::Ips(ips) => {
@@ -609,11 +752,24 @@ impl Run<'_> {
             }
         };
         if url.host_is_ip() {
-            let shown = if ip.contains(':') { format!("[{ip}]") } else { ip.clone() };
-            self.v(format!("Connecting to {shown}:{}... ", url.port)).await;
+            let shown = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.clone()
+            };
+            self.v(format!("Connecting to {shown}:{}... ", url.port))
+                .await;
         } else {
-            let shown = if ip.contains(':') { format!("[{ip}]") } else { ip.clone() };
-            self.v(format!("Connecting to {host} ({host})|{shown}|:{}... ", url.port)).await;
+            let shown = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.clone()
+            };
+            self.v(format!(
+                "Connecting to {host} ({host})|{shown}|:{}... ",
+                url.port
+            ))
+            .await;
         }
         self.io.flush().await;
         self.wait(0.01, 0.08).await;
@@ -669,7 +825,8 @@ impl Run<'_> {
             let name = self.local_name(&url, &url, None);
             if files::exists(self.ctx, &name) {
                 let q = self.quote(&name);
-                self.v(format!("File {q} already there; not retrieving.\n\n")).await;
+                self.v(format!("File {q} already there; not retrieving.\n\n"))
+                    .await;
                 return 0;
             }
         }
@@ -680,7 +837,8 @@ impl Run<'_> {
             if attempt == 1 {
                 self.v(format!("--{date}--  {text}\n")).await;
             } else {
-                self.v(format!("--{date}--  (try:{attempt:2})  {text}\n")).await;
+                self.v(format!("--{date}--  (try:{attempt:2})  {text}\n"))
+                    .await;
             }
             if self.o.verbosity == Verbosity::NoVerbose {
                 // -nv announces the URL only when something goes wrong (below).
@@ -707,7 +865,8 @@ impl Run<'_> {
                 };
                 if reuse {
                     let (h, _, p) = conn.clone().unwrap_or_default();
-                    self.v(format!("Reusing existing connection to {h}:{p}.\n")).await;
+                    self.v(format!("Reusing existing connection to {h}:{p}.\n"))
+                        .await;
                 } else {
                     match self.connect(&cur).await {
                         Ok(ip) => conn = Some((cur.host.clone(), ip, cur.port)),
@@ -720,7 +879,12 @@ impl Run<'_> {
                 let r = self.catalog.fetch(&cur_text, attempt, self.o.authorized);
                 if (300..400).contains(&r.status) && r.location.is_some() && hops < 20 {
                     let loc = r.location.clone().unwrap_or_default();
-                    self.v(format!("{} {}\nLocation: {loc} [following]\n", r.status, reason(r.status))).await;
+                    self.v(format!(
+                        "{} {}\nLocation: {loc} [following]\n",
+                        r.status,
+                        reason(r.status)
+                    ))
+                    .await;
                     hops += 1;
                     match Url::parse(&loc) {
                         Some(u) => {
@@ -740,11 +904,16 @@ impl Run<'_> {
                 Some(o) => o.clone(),
                 None => self.local_name(&url, &cur, resp.filename.as_deref()),
             };
-            let existing = if to_stdout { None } else { files::file_size(self.ctx, &name) };
+            let existing = if to_stdout {
+                None
+            } else {
+                files::file_size(self.ctx, &name)
+            };
             let status = resp.status;
             if status == 401 {
                 self.v(format!("{status} {}\n", reason(status))).await;
-                self.nq("\nUsername/Password Authentication Failed.\n").await;
+                self.nq("\nUsername/Password Authentication Failed.\n")
+                    .await;
                 return 6;
             }
             if status >= 400 {
@@ -753,7 +922,8 @@ impl Run<'_> {
                     self.nq(format!("{text}:\n")).await;
                 }
                 let date = self.clock.date();
-                self.nq(format!("{date} ERROR {status}: {}.\n", reason(status))).await;
+                self.nq(format!("{date} ERROR {status}: {}.\n", reason(status)))
+                    .await;
                 self.v("\n").await;
                 return 8;
             }
@@ -765,7 +935,8 @@ impl Run<'_> {
             if let Some(have) = resume_from {
                 if have >= size && resp.send_length {
                     self.v("416 Requested Range Not Satisfiable\n").await;
-                    self.v("\n    The file is already fully retrieved; nothing to do.\n\n").await;
+                    self.v("\n    The file is already fully retrieved; nothing to do.\n\n")
+                        .await;
                     return 0;
                 }
             }
@@ -780,12 +951,27 @@ impl Run<'_> {
                 return 0;
             }
             // Length line.
-            let ctype = if resp.content_type.is_empty() { String::new() } else { format!(" [{}]", resp.content_type) };
+            let ctype = if resp.content_type.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", resp.content_type)
+            };
             if resp.send_length {
-                let hr = |n: u64| if n >= 1024 { format!(" ({})", human_readable(n, 10, 1)) } else { String::new() };
+                let hr = |n: u64| {
+                    if n >= 1024 {
+                        format!(" ({})", human_readable(n, 10, 1))
+                    } else {
+                        String::new()
+                    }
+                };
                 if initial > 0 {
                     let rem = size - initial;
-                    self.v(format!("Length: {size}{}, {rem}{} remaining{ctype}\n", hr(size), hr(rem))).await;
+                    self.v(format!(
+                        "Length: {size}{}, {rem}{} remaining{ctype}\n",
+                        hr(size),
+                        hr(rem)
+                    ))
+                    .await;
                 } else {
                     self.v(format!("Length: {size}{}{ctype}\n", hr(size))).await;
                 }
@@ -796,11 +982,12 @@ impl Run<'_> {
             let target = if to_stdout {
                 None
             } else {
-                let name = if initial == 0 && self.o.output.is_none() && !self.o.cont && attempt == 1 {
-                    self.unique_name(&name)
-                } else {
-                    name
-                };
+                let name =
+                    if initial == 0 && self.o.output.is_none() && !self.o.cont && attempt == 1 {
+                        self.unique_name(&name)
+                    } else {
+                        name
+                    };
                 if let Some(dir) = self.o.prefix.clone().filter(|_| self.o.output.is_none()) {
                     let _ = files::create_dir_all(self.ctx, &dir);
                 }
@@ -812,12 +999,16 @@ impl Run<'_> {
                 if let Err(e) = opened {
                     let msg = crate::program::strerror(&e);
                     self.nq(format!("{name}: {msg}\n")).await;
-                    self.nq(format!("Cannot write to {} ({msg}).\n", self.quote(&name))).await;
+                    self.nq(format!("Cannot write to {} ({msg}).\n", self.quote(&name)))
+                        .await;
                     return 3;
                 }
                 Some(name)
             };
-            let shown = target.clone().map(|n| self.quote(&n)).unwrap_or_else(|| self.quote("STDOUT"));
+            let shown = target
+                .clone()
+                .map(|n| self.quote(&n))
+                .unwrap_or_else(|| self.quote("STDOUT"));
             self.v(format!("Saving to: {shown}\n")).await;
             let end = self.body(&resp, target.as_deref(), initial).await;
             match end {
@@ -829,27 +1020,43 @@ impl Run<'_> {
                     self.dl_secs += secs;
                     let date = self.clock.date();
                     let rate = retr_rate(bytes, secs);
-                    let len = if resp.send_length { format!("{total}/{size}") } else { total.to_string() };
+                    let len = if resp.send_length {
+                        format!("{total}/{size}")
+                    } else {
+                        total.to_string()
+                    };
                     match &target {
-                        None => self.v(format!("{date} ({rate}) - written to stdout [{len}]\n\n")).await,
+                        None => {
+                            self.v(format!("{date} ({rate}) - written to stdout [{len}]\n\n"))
+                                .await
+                        }
                         Some(n) => {
                             let q = self.quote(n);
-                            self.v(format!("{date} ({rate}) - {q} saved [{len}]\n\n")).await
+                            self.v(format!("{date} ({rate}) - {q} saved [{len}]\n\n"))
+                                .await
                         }
                     };
                     if self.o.verbosity == Verbosity::NoVerbose {
                         let n = target.clone().unwrap_or_else(|| "-".into());
-                        self.nq(format!("{date} URL:{cur_text} [{len}] -> \"{n}\" [1]\n")).await;
+                        self.nq(format!("{date} URL:{cur_text} [{len}] -> \"{n}\" [1]\n"))
+                            .await;
                     }
                     return 0;
                 }
-                TryEnd::Failed { kind, at, bytes, secs } => {
+                TryEnd::Failed {
+                    kind,
+                    at,
+                    bytes,
+                    secs,
+                } => {
                     let date = self.clock.date();
                     let rate = retr_rate(bytes, secs);
                     let last = attempt >= self.o.tries;
                     let what = if last { "Giving up." } else { "Retrying." };
                     let msg = match kind {
-                        FailKind::Drop => format!("{date} ({rate}) - Connection closed at byte {at}. {what}\n\n"),
+                        FailKind::Drop => {
+                            format!("{date} ({rate}) - Connection closed at byte {at}. {what}\n\n")
+                        }
                         FailKind::Stall => {
                             format!("{date} ({rate}) - Read error at byte {at}/{size} (Connection timed out). {what}\n\n")
                         }
@@ -868,14 +1075,23 @@ impl Run<'_> {
     }
 
     /// The body transfer with its progress display.
-    async fn body(&mut self, resp: &super::catalog::Response, target: Option<&str>, initial: u64) -> TryEnd {
+    async fn body(
+        &mut self,
+        resp: &super::catalog::Response,
+        target: Option<&str>,
+        initial: u64,
+    ) -> TryEnd {
         let total = resp.send_length.then_some(resp.size);
         let remaining = resp.size.saturating_sub(initial);
-        let fail_at = resp.fail.map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
+        let fail_at = resp
+            .fail
+            .map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
         let stop_at = fail_at.map(|(_, n)| n).unwrap_or(remaining);
         let tty = self.ctx.stderr.is_tty();
         let kind = match &self.o.progress {
-            Some(ProgressKind::Bar { force, noscroll }) if tty || *force => Some((true, *noscroll, String::new())),
+            Some(ProgressKind::Bar { force, noscroll }) if tty || *force => {
+                Some((true, *noscroll, String::new()))
+            }
             Some(ProgressKind::Dot(style)) => Some((false, false, style.clone())),
             _ if tty => Some((true, false, String::new())),
             _ => Some((false, false, "default".to_string())),
@@ -891,7 +1107,13 @@ impl Run<'_> {
             }
             DotProgress::new(st, total, initial)
         });
-        let cols = || self.ctx.stderr.terminal().map(|t| t.cols() as usize).unwrap_or(80);
+        let cols = || {
+            self.ctx
+                .stderr
+                .terminal()
+                .map(|t| t.cols() as usize)
+                .unwrap_or(80)
+        };
         if show {
             if let Some(b) = bar.as_mut() {
                 if self.verbose() {
@@ -916,7 +1138,11 @@ impl Run<'_> {
             let mut dt = step;
             if got + n >= stop_at {
                 let left = stop_at - got;
-                dt = if n > 0 { step * left as f64 / n as f64 } else { step };
+                dt = if n > 0 {
+                    step * left as f64 / n as f64
+                } else {
+                    step
+                };
                 n = left;
             }
             if !self.io.pause(&mut self.clock, dt).await {
@@ -986,8 +1212,16 @@ impl Run<'_> {
             }
         }
         match fail_at {
-            Some((kind, _)) => TryEnd::Failed { kind, at: initial + got, bytes: got, secs: end_t },
-            None => TryEnd::Done { bytes: got, secs: end_t },
+            Some((kind, _)) => TryEnd::Failed {
+                kind,
+                at: initial + got,
+                bytes: got,
+                secs: end_t,
+            },
+            None => TryEnd::Done {
+                bytes: got,
+                secs: end_t,
+            },
         }
     }
 
@@ -999,12 +1233,17 @@ impl Run<'_> {
             let exists = files::exists(self.ctx, &out);
             if self.o.no_clobber && exists {
                 let q = self.quote(&out);
-                self.nq(format!("File {q} already there; not retrieving.\n")).await;
+                self.nq(format!("File {q} already there; not retrieving.\n"))
+                    .await;
                 return 1;
             }
             if !self.o.cont && !exists && files::create_sized(self.ctx, &out, 0).is_err() {
                 let abs = files::absolute(self.ctx, &out);
-                let msg = if files::is_dir(self.ctx, &abs) { "Is a directory" } else { "No such file or directory" };
+                let msg = if files::is_dir(self.ctx, &abs) {
+                    "Is a directory"
+                } else {
+                    "No such file or directory"
+                };
                 self.nq(format!("{out}: {msg}\n")).await;
                 return 3;
             }
@@ -1021,12 +1260,20 @@ impl Run<'_> {
         if urls.len() > 1 {
             let date = self.clock.date();
             let wall = self.clock.now() - start;
-            self.nq(format!("FINISHED --{date}--\nTotal wall clock time: {}\n", secs_to_human_time(wall))).await;
+            self.nq(format!(
+                "FINISHED --{date}--\nTotal wall clock time: {}\n",
+                secs_to_human_time(wall)
+            ))
+            .await;
             if self.files_done > 0 {
                 let size = human_readable(self.bytes_done, 10, 1);
                 let secs = secs_to_human_time(self.dl_secs);
                 let rate = retr_rate(self.bytes_done, self.dl_secs);
-                self.nq(format!("Downloaded: {} files, {size} in {secs} ({rate})\n", self.files_done)).await;
+                self.nq(format!(
+                    "Downloaded: {} files, {size} in {secs} ({rate})\n",
+                    self.files_done
+                ))
+                .await;
             }
         }
         status
@@ -1112,11 +1359,22 @@ mod tests {
 
     #[test]
     fn short_options_cluster_like_getopt() {
-        let args: Vec<String> = ["-qnc", "--content-disposition", "--show-progress", "-e", "dotbytes=4M", "-P", "/d", "http://x.org/a"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let Parsed::Run(o) = parse_args(&args) else { panic!() };
+        let args: Vec<String> = [
+            "-qnc",
+            "--content-disposition",
+            "--show-progress",
+            "-e",
+            "dotbytes=4M",
+            "-P",
+            "/d",
+            "http://x.org/a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let Parsed::Run(o) = parse_args(&args) else {
+            panic!()
+        };
         assert_eq!(o.verbosity, Verbosity::Quiet);
         assert!(o.no_clobber && o.content_disposition && o.show_progress);
         assert_eq!(o.dot_bytes, Some(4 * 1024 * 1024));

@@ -64,7 +64,11 @@ impl BarProgress {
             self.last_data = now;
             self.last_count = count;
         }
-        let cols = if cols == 0 { 80 } else { cols.max(MIN_SCREEN_WIDTH) };
+        let cols = if cols == 0 {
+            80
+        } else {
+            cols.max(MIN_SCREEN_WIDTH)
+        };
         let width = cols - 1;
         let max_name = width / 4;
         let size = self.initial + count;
@@ -82,7 +86,12 @@ impl BarProgress {
             (0, 0)
         };
         s.extend(std::iter::repeat_n(' ', padding));
-        let shown: String = self.name.iter().skip(offset).take(max_name - padding).collect();
+        let shown: String = self
+            .name
+            .iter()
+            .skip(offset)
+            .take(max_name - padding)
+            .collect();
         let shown_cols = shown.chars().count();
         s.push_str(&shown);
         padding = max_name - (padding + shown_cols);
@@ -96,7 +105,8 @@ impl BarProgress {
                 s.push_str(&format!("{:>3}%", pct.min(100)));
                 s.push('[');
                 let insz = (self.initial as f64 / total as f64 * progress_size as f64) as usize;
-                let dlsz = ((size as f64 / total as f64 * progress_size as f64) as usize).min(progress_size);
+                let dlsz = ((size as f64 / total as f64 * progress_size as f64) as usize)
+                    .min(progress_size);
                 let mut bar = "+".repeat(insz.min(dlsz));
                 let rest = dlsz.saturating_sub(insz);
                 if rest > 0 {
@@ -197,9 +207,15 @@ mod tests {
             "\radd_detail.safetens   0%[                    ]       0  --.-KB/s               "
         );
         let f = b.frame(0.213, 221_184, 80, false);
-        assert_eq!(f, "\radd_detail.safetens   7%[>                   ] 216.00K  1014KB/s               ");
+        assert_eq!(
+            f,
+            "\radd_detail.safetens   7%[>                   ] 216.00K  1014KB/s               "
+        );
         let last = b.frame(3.0, 3_000_000, 80, true);
-        assert!(last.starts_with("\radd_detail.safetens 100%[===================>]   2.86M"), "{last}");
+        assert!(
+            last.starts_with("\radd_detail.safetens 100%[===================>]   2.86M"),
+            "{last}"
+        );
         assert!(last.ends_with("    in 3.0s    "), "{last:?}");
     }
 
@@ -218,7 +234,10 @@ mod tests {
     fn resumed_part_is_drawn_with_plus() {
         let mut b = BarProgress::new("res.bin", Some(3_000_000), 1_500_000, false);
         let f = b.frame(0.0, 0, 80, false);
-        assert_eq!(f, "\rres.bin              50%[++++++++++          ]   1.43M  --.-KB/s               ");
+        assert_eq!(
+            f,
+            "\rres.bin              50%[++++++++++          ]   1.43M  --.-KB/s               "
+        );
     }
 
     #[test]

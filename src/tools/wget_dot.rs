@@ -21,7 +21,11 @@ impl DotStyle {
             "giga" => (1024 * 1024, 8, 32),
             _ => (1024, 10, 50),
         };
-        DotStyle { dot_bytes, spacing, per_line }
+        DotStyle {
+            dot_bytes,
+            spacing,
+            per_line,
+        }
     }
 }
 
@@ -39,7 +43,15 @@ pub(crate) struct DotProgress {
 impl DotProgress {
     /// Starts the display; returns it with the opening text (resume marks).
     pub(crate) fn new(style: DotStyle, total: Option<u64>, initial: u64) -> (Self, String) {
-        let mut dp = DotProgress { style, total, initial, rows: 0, dots: 0, accumulated: 0, last_timer: 0.0 };
+        let mut dp = DotProgress {
+            style,
+            total,
+            initial,
+            rows: 0,
+            dots: 0,
+            accumulated: 0,
+            last_timer: 0.0,
+        };
         let mut s = String::new();
         if initial > 0 {
             let row = dp.row_bytes();
@@ -52,7 +64,7 @@ impl DotProgress {
             }
             s.push_str(&format!("\n{:>6}K", skipped / 1024));
             while remainder >= style.dot_bytes {
-                if dp.dots % style.spacing == 0 {
+                if dp.dots.is_multiple_of(style.spacing) {
                     s.push(' ');
                 }
                 s.push(',');
@@ -90,7 +102,11 @@ impl DotProgress {
             qty = qty.saturating_sub(self.initial % row);
         }
         let secs = now - self.last_timer;
-        let rate = if secs > 0.0 { qty as f64 / secs } else { qty as f64 / 1e-6 };
+        let rate = if secs > 0.0 {
+            qty as f64 / secs
+        } else {
+            qty as f64 / 1e-6
+        };
         let (v, u) = rate_units(rate);
         let prec = if v >= 99.95 {
             0
@@ -130,7 +146,7 @@ impl DotProgress {
             if self.dots == 0 {
                 s.push_str(&format!("\n{:>6}K", self.rows * self.row_bytes() / 1024));
             }
-            if self.dots % self.style.spacing == 0 {
+            if self.dots.is_multiple_of(self.style.spacing) {
                 s.push(' ');
             }
             s.push('.');
@@ -140,7 +156,11 @@ impl DotProgress {
                 self.dots = 0;
                 // When, within this step, the row's last byte came in.
                 let into = consumed.saturating_sub(start_acc).min(bytes);
-                let t = if bytes > 0 { t0 + (t1 - t0) * into as f64 / bytes as f64 } else { t1 };
+                let t = if bytes > 0 {
+                    t0 + (t1 - t0) * into as f64 / bytes as f64
+                } else {
+                    t1
+                };
                 s.push_str(&self.row_stats(t, false));
             }
         }
@@ -174,7 +194,10 @@ mod tests {
         let (mut dp, start) = DotProgress::new(DotStyle::named("default"), Some(3_000_000), 0);
         assert_eq!(start, "");
         let first = dp.update(51_200, 0.0, 0.0494);
-        assert_eq!(first, "\n     0K .......... .......... .......... .......... ..........  1% 1012K 3s");
+        assert_eq!(
+            first,
+            "\n     0K .......... .......... .......... .......... ..........  1% 1012K 3s"
+        );
     }
 
     #[test]
@@ -183,7 +206,12 @@ mod tests {
         let _ = dp.update(2_969_600, 0.0, 2.97);
         let mut end = dp.update(30_400, 2.97, 3.0);
         end.push_str(&dp.finish(3.0));
-        assert!(end.starts_with("\n  2900K .......... .......... .........                       100% "), "{end:?}");
+        assert!(
+            end.starts_with(
+                "\n  2900K .......... .......... .........                       100% "
+            ),
+            "{end:?}"
+        );
         assert!(end.ends_with("=3.0s\n\n"), "{end:?}");
     }
 
@@ -192,6 +220,9 @@ mod tests {
         let (mut dp, start) = DotProgress::new(DotStyle::named("default"), Some(300_000), 114_688);
         assert_eq!(start, "\n        [ skipping 100K ]\n   100K ,,,,,,,,,, ,,");
         let end = dp.finish(0.0);
-        assert_eq!(end, "                                          38% 0.00 =0s\n\n");
+        assert_eq!(
+            end,
+            "                                          38% 0.00 =0s\n\n"
+        );
     }
 }

@@ -35,7 +35,10 @@ struct Case {
 fn case(name: &'static str, args: &[&str]) -> Case {
     Case {
         name,
-        args: args.iter().map(|s| s.replace("S/", &format!("{S}/"))).collect(),
+        args: args
+            .iter()
+            .map(|s| s.replace("S/", &format!("{S}/")))
+            .collect(),
         tty_cols: None,
         setup: None,
         patch: None,
@@ -192,7 +195,11 @@ async fn run(c: &Case) -> Outcome {
     if let Some(s) = c.setup {
         s(&inst);
     }
-    let tool = if c.name.starts_with("civ") { "civitdl" } else { "wget" };
+    let tool = if c.name.starts_with("civ") {
+        "civitdl"
+    } else {
+        "wget"
+    };
     let mut env = inst.login_env("root");
     env.insert("LANG".into(), "C.UTF-8".into());
     if c.name == "civ_ok_notty_cols" {
@@ -212,7 +219,9 @@ async fn run(c: &Case) -> Outcome {
         None => (out, err, None),
     };
     let mut ctx = Ctx {
-        argv: std::iter::once(tool.to_string()).chain(c.args.iter().cloned()).collect(),
+        argv: std::iter::once(tool.to_string())
+            .chain(c.args.iter().cloned())
+            .collect(),
         env,
         cwd: "/workspace".into(),
         stdin: Input::empty(),
@@ -278,7 +287,11 @@ fn check(c: &Case, o: &Outcome) -> Result<(), String> {
     let want_err = read(&format!("{}.err", c.name)).ok_or("missing .err")?;
     if c.name == "wget_stdout" {
         if want_out != o.stdout {
-            return Err(format!("stdout bytes differ ({} vs {})", want_out.len(), o.stdout.len()));
+            return Err(format!(
+                "stdout bytes differ ({} vs {})",
+                want_out.len(),
+                o.stdout.len()
+            ));
         }
     } else {
         compare(&want_out, &o.stdout).map_err(|e| format!("stdout: {e}"))?;
@@ -296,12 +309,21 @@ async fn every_capture_is_reproduced_structurally() {
             failures.push(format!("{}: {e}", c.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} captures differ:\n{}", failures.len(), all.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} captures differ:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[tokio::test]
 async fn same_seed_same_command_gives_same_bytes() {
-    let c = case("wget_dot_ok", &["S/file.bin?size=3000000&rate=1000000", "-O", "x.bin"]);
+    let c = case(
+        "wget_dot_ok",
+        &["S/file.bin?size=3000000&rate=1000000", "-O", "x.bin"],
+    );
     let (a, b) = (run(&c).await, run(&c).await);
     assert_eq!(a.stderr, b.stderr);
 }
@@ -314,13 +336,18 @@ async fn downloads_leave_sparse_files_of_the_exact_size() {
     catalog.models.get_mut("123456").unwrap().rate_bytes_per_s = None;
     let config = InstanceConfig {
         time_scale: 0.0,
-        tools: ToolConfig { catalog: Arc::new(catalog), ..ToolConfig::default() },
+        tools: ToolConfig {
+            catalog: Arc::new(catalog),
+            ..ToolConfig::default()
+        },
         ..InstanceConfig::default()
     };
     let inst = Instance::create(config).unwrap();
     let (out, cap) = Output::capture();
     let mut ctx = Ctx {
-        argv: std::iter::once("civitdl".to_string()).chain(c.args.iter().cloned()).collect(),
+        argv: std::iter::once("civitdl".to_string())
+            .chain(c.args.iter().cloned())
+            .collect(),
         env: inst.login_env("root"),
         cwd: "/workspace".into(),
         stdin: Input::empty(),
@@ -339,8 +366,13 @@ async fn downloads_leave_sparse_files_of_the_exact_size() {
     let frames = cap.text().matches("\rModel:").count();
     assert!(frames > 100, "{frames} frames");
     assert!(wall.as_secs() < 10, "{wall:?}");
-    for f in ["add_detail-mid_123456-vid_124456.csv", "extra_data-vid_124456/model_dict-mid_123456-vid_124456.json"] {
-        let p = inst.sandbox.host_path(&format!("/workspace/ComfyUI/models/loras/Detail Tweaker LoRA/{f}"));
+    for f in [
+        "add_detail-mid_123456-vid_124456.csv",
+        "extra_data-vid_124456/model_dict-mid_123456-vid_124456.json",
+    ] {
+        let p = inst.sandbox.host_path(&format!(
+            "/workspace/ComfyUI/models/loras/Detail Tweaker LoRA/{f}"
+        ));
         assert!(p.exists(), "{f}");
     }
 }
@@ -351,10 +383,12 @@ fn shapes_ignore_values_but_keep_widths() {
         segment_shape("add_detail.safetens  14%[=>                  ] 424.00K   995KB/s"),
         segment_shape("add_detail.safetens  21%[===>                ] 632.00K   989KB/s")
     );
-    assert_ne!(segment_shape("  1% 1013K 3s"), segment_shape(" 1% 1013K 3s"));
+    assert_ne!(
+        segment_shape("  1% 1013K 3s"),
+        segment_shape(" 1% 1013K 3s")
+    );
     assert_eq!(
         segment_shape("Images: 100%|██████████| 3.00/3.00 [00:00<00:00, 5.33kiB/s]"),
         segment_shape("Images: 100%|██████████| 3.00/3.00 [00:00<00:00, 378iB/s]  ")
     );
 }
-
