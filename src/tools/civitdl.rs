@@ -657,12 +657,7 @@ impl Run<'_> {
         let mut done_at: Vec<f64> = (0..count)
             .map(|_| {
                 let size = 80_000 + (link.latency(0.0, 1.0) * 700_000.0) as u64;
-                link.latency(0.0002, 0.0006)
-                    + if self.clock.waits() {
-                        link.secs_for(size)
-                    } else {
-                        0.0
-                    }
+                link.latency(0.0002, 0.0006) + link.secs_for(size)
             })
             .collect();
         done_at.sort_by(f64::total_cmp);

@@ -36,6 +36,12 @@ pub fn segment_shape(seg: &str) -> String {
     static NUM: OnceLock<Regex> = OnceLock::new();
     static RETR_RATE: OnceLock<Regex> = OnceLock::new();
     static TOTAL_TIME: OnceLock<Regex> = OnceLock::new();
+    // A tqdm bar under a tty fills the line: its cell count follows the
+    // rate's text, the line width does not. Without a tty it is 10 cells.
+    let tty_width = re(&TQDM_BAR, TQDM_BAR_RE)
+        .find(seg)
+        .filter(|m| m.as_str().chars().count() != 12)
+        .map(|_| seg.trim_end().chars().count());
     let s = re(&DATE, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").replace_all(seg, "<DATE>");
     let s = re(&IP, r"\b\d{1,3}(?:\.\d{1,3}){3}\b").replace_all(&s, "<IP>");
     // tqdm rates are not fixed-width and vary run to run; the erase padding after them too.
@@ -44,8 +50,9 @@ pub fn segment_shape(seg: &str) -> String {
         r"(?:\?|\d+(?:\.\d+)?[kMGT]?)(s/)?(iB|B|it)(/s)?\] *$",
     )
     .replace_all(&s, "<RATE>$2]");
-    let s = re(&TQDM_BAR, r"\|[█▏▎▍▌▋▊▉ ]+\|").replace_all(&s, |c: &regex::Captures| {
-        format!("|{}|", "B".repeat(c[0].chars().count() - 2))
+    let s = re(&TQDM_BAR, TQDM_BAR_RE).replace_all(&s, |c: &regex::Captures| match tty_width {
+        Some(_) => "|BAR|".to_string(),
+        None => format!("|{}|", "B".repeat(c[0].chars().count() - 2)),
     });
     let s = re(&WGET_BAR, r"\[[=>+< ]+\]").replace_all(&s, |c: &regex::Captures| {
         format!("[{}]", "B".repeat(c[0].chars().count() - 2))
@@ -56,8 +63,13 @@ pub fn segment_shape(seg: &str) -> String {
         .replace_all(&s, " in <TIME> (");
     let s = re(&NUM, r" *\d+(?:\.\d+)?[KMGTk]?")
         .replace_all(&s, |c: &regex::Captures| "#".repeat(c[0].len()));
-    s.into_owned()
+    match tty_width {
+        Some(w) => format!("{s}{{width {w}}}"),
+        None => s.into_owned(),
+    }
 }
+
+const TQDM_BAR_RE: &str = r"\|[█▏▎▍▌▋▊▉ ]+\|";
 
 /// The shape of a whole stream: one entry per line, each the collapsed list
 /// of its segments' shapes; consecutive identical lines collapse too.
