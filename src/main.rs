@@ -28,6 +28,19 @@ enum Command {
     Serve(ServeArgs),
     /// Measure handshakes per second and idle-session memory (vs sshd when installed).
     Bench(bench::BenchArgs),
+    /// Print a tool's emulated output locally, without SSH: `fakessh emit wget URL`.
+    Emit(EmitArgs),
+}
+
+#[derive(Args)]
+struct EmitArgs {
+    #[command(flatten)]
+    instance: InstanceArgs,
+    /// The tool: civitdl or wget.
+    tool: String,
+    /// The tool's own arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -45,6 +58,13 @@ struct ServeArgs {
     /// Only let in this password.
     #[arg(long, env = "FAKESSH_PASSWORD")]
     password: Option<String>,
+    #[command(flatten)]
+    instance: InstanceArgs,
+}
+
+/// What makes an instance: identity, environment, tree, time and tools.
+#[derive(Args)]
+struct InstanceArgs {
     /// Instance id (the original app uses the IP with dots as underscores).
     #[arg(long, env = "FAKESSH_INSTANCE_ID", default_value = "127_0_0_1")]
     instance_id: String,
@@ -81,6 +101,36 @@ struct ServeArgs {
     /// Simulated time: 1 = real time, 0 = no waiting.
     #[arg(long, env = "FAKESSH_TIME_SCALE", default_value_t = 1.0)]
     time_scale: f64,
+    /// Download bandwidth per transfer, bytes/s with an optional K/M/G suffix (e.g. 40M).
+    #[arg(long, env = "FAKESSH_BANDWIDTH", default_value = "40M", value_parser = parse_rate)]
+    bandwidth: u64,
+    /// Relative jitter of the transfer rate (0.05 = ±5%).
+    #[arg(long, env = "FAKESSH_JITTER", default_value_t = 0.05)]
+    jitter: f64,
+    /// A catalog file (JSON) pinning remote file names, sizes and failures.
+    #[arg(long, env = "FAKESSH_CATALOG")]
+    catalog: Option<PathBuf>,
+    /// Pin the tools' wall clock at this Unix time (seconds), for golden output.
+    #[arg(long, env = "FAKESSH_START_TIME")]
+    start_time: Option<i64>,
+}
+
+/// `40M`, `1.5G`, `800K`, `100MB/s` or a plain number of bytes per second.
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let t = text
+        .trim()
+        .trim_end_matches("/s")
+        .trim_end_matches(['B', 'b']);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1e3),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok((v * mult) as u64),
+        _ => Err(format!("{text:?} is not a rate like 40M or 1500000")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -112,10 +162,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Emit(args) => {
+            let instance = Instance::create(instance_config(&args.instance)?)
+                .context("creating the instance's file tree")?;
+            let code = fakessh::tools::emit::emit(&args.tool, args.args, instance).await;
+            Ok(ExitCode::from(code.clamp(0, 255) as u8))
+        }
     }
 }
 
-fn instance_config(args: &ServeArgs) -> anyhow::Result<InstanceConfig> {
+fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
     let mut extra_env = BTreeMap::new();
     for kv in &args.env {
         let Some((k, v)) = kv.split_once('=') else {
@@ -129,7 +185,23 @@ fn instance_config(args: &ServeArgs) -> anyhow::Result<InstanceConfig> {
     if !args.ui_home.starts_with('/') {
         bail!("--ui-home {:?}: must be an absolute path", args.ui_home);
     }
+    if !(0.0..1.0).contains(&args.jitter) {
+        bail!("--jitter {}: must be in 0..1", args.jitter);
+    }
+    let catalog = match &args.catalog {
+        Some(path) => fakessh::tools::Catalog::load(path)
+            .with_context(|| format!("catalog {}", path.display()))?,
+        None => fakessh::tools::Catalog::default(),
+    };
+    let tools = fakessh::tools::ToolConfig {
+        bandwidth_bytes_per_s: args.bandwidth,
+        jitter: args.jitter,
+        catalog: std::sync::Arc::new(catalog),
+        start_time: args.start_time,
+        ..fakessh::tools::ToolConfig::default()
+    };
     Ok(InstanceConfig {
+        tools,
         id: args.instance_id.clone(),
         hostname: args.hostname.clone(),
         gpus: (0..args.gpus)
@@ -151,7 +223,7 @@ fn instance_config(args: &ServeArgs) -> anyhow::Result<InstanceConfig> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Everything is checked before the port is bound: no half-started server.
-    let config = instance_config(&args)?;
+    let config = instance_config(&args.instance)?;
     let host_key = match &args.host_key {
         Some(path) => server::keys::load_or_generate(path)?,
         None => server::keys::generate(),
