@@ -217,7 +217,6 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         root: args.root.clone(),
         seed: args.seed,
         time_scale: args.time_scale,
-        ..InstanceConfig::default()
     })
 }
 
