@@ -320,7 +320,7 @@ async fn script_from_stdin(
     rx: &mut ChannelReadHalf,
     tx: &Arc<ChannelWriteHalf<Msg>>,
     sent_env: BTreeMap<String, String>,
-    mut eof: bool,
+    eof: bool,
 ) -> Ended {
     let (stdout, stderr) = outputs(tx, None);
     if cx.instance.config.banner != BannerMode::Off {
@@ -332,69 +332,89 @@ async fn script_from_stdin(
         stderr,
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, None));
-    let mut buf: Vec<u8> = Vec::new();
+    let mut input = Typeahead {
+        eof,
+        ..Typeahead::default()
+    };
     let mut script = String::new();
     loop {
         // Run every complete line that is buffered.
-        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
+        while let Some(pos) = input.bytes.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = input.bytes.drain(..=pos).collect();
             script.push_str(&String::from_utf8_lossy(&line));
             if crate::shell::is_incomplete(&script) {
                 continue;
             }
             let text = std::mem::take(&mut script);
-            match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, None).await {
-                Some(_) => {}
+            match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, &mut input, false).await
+            {
+                Some(status) => shell.set_last_status(status),
                 None => return Ended::Gone,
             }
             if let Some(code) = shell.exit_requested() {
                 return Ended::Status(code);
             }
         }
-        if eof {
-            let rest = String::from_utf8_lossy(&buf).into_owned();
-            script.push_str(&rest);
+        if input.eof {
+            let rest: Vec<u8> = input.bytes.drain(..).collect();
+            script.push_str(&String::from_utf8_lossy(&rest));
             if !script.trim().is_empty() {
-                let _ = run_cancellable(&mut shell, &script, Origin::Exec, &io, rx, None).await;
+                let text = std::mem::take(&mut script);
+                match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, &mut input, false)
+                    .await
+                {
+                    Some(status) => shell.set_last_status(status),
+                    None => return Ended::Gone,
+                }
             }
             return Ended::Status(shell.exit_requested().unwrap_or(shell.last_status()));
         }
         match rx.wait().await {
-            Some(ChannelMsg::Data { data }) => buf.extend_from_slice(&data),
-            Some(ChannelMsg::Eof) => eof = true,
+            Some(ChannelMsg::Data { data }) => input.bytes.extend(data.iter()),
+            Some(ChannelMsg::Eof) => input.eof = true,
             None | Some(ChannelMsg::Close) => return Ended::Gone,
             Some(_) => {}
         }
     }
 }
 
-/// Runs one script while watching the channel: Ctrl-C (in a pty) or a
-/// signal request cancels it with 130; typed input is kept in `typeahead`.
-/// `None` when the client went away.
+/// Client input that arrived while a command ran: kept for the shell's
+/// own reading after it, with the end of input if the client sent it.
+#[derive(Default)]
+struct Typeahead {
+    bytes: VecDeque<u8>,
+    eof: bool,
+}
+
+/// Runs one script while watching the channel: a signal request (or, on
+/// a pty, Ctrl-C) cancels it; other input is kept in `typeahead`. `None`
+/// when the client went away.
 async fn run_cancellable(
     shell: &mut Shell,
     text: &str,
     origin: Origin,
     io: &Stdio,
     rx: &mut ChannelReadHalf,
-    mut typeahead: Option<&mut VecDeque<u8>>,
+    typeahead: &mut Typeahead,
+    on_pty: bool,
 ) -> Option<i32> {
     let run = shell.run_script(text, origin, io);
     tokio::pin!(run);
     loop {
         tokio::select! {
             status = &mut run => return Some(status),
-            msg = rx.wait() => match msg {
+            msg = rx.wait(), if !typeahead.eof => match msg {
                 Some(ChannelMsg::Data { data }) => {
-                    if let Some(t) = typeahead.as_deref_mut() {
+                    if on_pty {
                         if let Some(pos) = data.iter().position(|&b| b == 0x03) {
-                            t.extend(&data[pos + 1..]);
+                            typeahead.bytes.extend(&data[pos + 1..]);
                             let _ = io.stdout.write("^C\n").await;
                             return Some(130);
                         }
-                        t.extend(data.iter());
                     }
+                    typeahead.bytes.extend(data.iter());
                 }
+                Some(ChannelMsg::Eof) => typeahead.eof = true,
                 Some(ChannelMsg::Signal { signal }) => {
                     if let Some(status) = signal_status(&signal) {
                         return Some(status);
@@ -427,15 +447,18 @@ async fn interactive(
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, Some(pty)));
     let mut editor = LineEditor::default();
-    let mut pending: VecDeque<u8> = VecDeque::new();
+    let mut pending = Typeahead::default();
     let mut script = String::new();
     if stdout.write(shell.prompt()).await.is_err() {
         return Ended::Gone;
     }
     loop {
-        let Some(byte) = pending.pop_front() else {
+        let Some(byte) = pending.bytes.pop_front() else {
+            if pending.eof {
+                return Ended::Status(shell.last_status());
+            }
             match rx.wait().await {
-                Some(ChannelMsg::Data { data }) => pending.extend(data.iter()),
+                Some(ChannelMsg::Data { data }) => pending.bytes.extend(data.iter()),
                 Some(ChannelMsg::WindowChange {
                     col_width,
                     row_height,
@@ -475,7 +498,8 @@ async fn interactive(
                         Origin::Interactive,
                         &io,
                         rx,
-                        Some(&mut pending),
+                        &mut pending,
+                        true,
                     )
                     .await;
                     match ran {

@@ -7,15 +7,24 @@ use crate::support::{russh_exec, TestInstance};
 
 #[tokio::test]
 async fn a_one_megabyte_command_line_is_handled() {
+    // Through a shell's stdin, a 1 MB line is an ordinary command.
     let gpu = TestInstance::start().await;
-    let ssh = gpu.russh().await;
     let long = "x".repeat(1024 * 1024);
-    let ran = russh_exec(&ssh, &format!("echo {long} | wc -c")).await;
-    assert_eq!(
-        String::from_utf8_lossy(&ran.stdout).trim(),
-        (1024 * 1024 + 1).to_string()
-    );
-    assert_eq!(ran.status, Some(0));
+    let script = format!("echo {long} | wc -c\necho after\n");
+    let ran = gpu.ssh_with(&["-T"], "", script.as_bytes()).await;
+    assert_eq!(ran.stdout, format!("{}\nafter\n", 1024 * 1024 + 1));
+
+    // As an exec request it exceeds SSH's packet limit: the connection may be
+    // dropped, but the server keeps serving everyone else.
+    let ssh = gpu.russh().await;
+    let mut channel = ssh.channel_open_session().await.unwrap();
+    let _ = channel.exec(true, format!("echo {long}")).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while channel.wait().await.is_some() {}
+    })
+    .await;
+    assert_eq!(gpu.ssh("echo served").await.stdout, "served\n");
+    assert_eq!(gpu.channels_drain().await, 0);
 }
 
 #[tokio::test]

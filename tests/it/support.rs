@@ -108,10 +108,16 @@ impl TestInstance {
     /// Runs `ssh [extra] root@127.0.0.1 REMOTE` with the real OpenSSH client.
     pub async fn ssh_with(&self, extra: &[&str], remote: &str, stdin: &[u8]) -> Ran {
         let mut cmd = tokio::process::Command::new("ssh");
+        // The OpenSSH client's default config sends LANG and LC_*; keep the
+        // instance's own (unset) locale so output does not depend on the host.
+        for (k, _) in std::env::vars().filter(|(k, _)| k == "LANG" || k.starts_with("LC_")) {
+            cmd.env_remove(k);
+        }
         cmd.args(self.ssh_args())
             .args(extra)
             .arg("root@127.0.0.1")
-            .arg(remote)
+            // An empty command means "no command": a shell.
+            .args((!remote.is_empty()).then_some(remote))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

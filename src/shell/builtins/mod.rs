@@ -11,6 +11,7 @@ mod ls;
 mod paths;
 mod printf;
 mod python;
+mod sort;
 mod system;
 mod test;
 #[cfg(test)]
@@ -53,12 +54,14 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("rm", &files::Rm),
     ("seq", &system::Seq),
     ("sleep", &system::Sleep),
+    ("sort", &sort::Sort),
     ("tail", &text::Tail),
     ("tee", &text::Tee),
     ("test", &test::Test),
     ("touch", &files::Touch),
     ("true", &system::True),
     ("uname", &system::Uname),
+    ("uniq", &sort::Uniq),
     ("wc", &text::Wc),
     ("whoami", &system::Whoami),
 ];
@@ -96,12 +99,14 @@ const NAMES: &[&str] = &[
     "rm",
     "seq",
     "sleep",
+    "sort",
     "tail",
     "tee",
     "test",
     "touch",
     "true",
     "uname",
+    "uniq",
     "wc",
     "whoami",
 ];
