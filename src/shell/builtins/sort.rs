@@ -57,7 +57,7 @@ fn human_number(s: &str) -> f64 {
     n * 1024f64.powi(pow)
 }
 
-fn key_of<'a>(line: &'a str, field: Option<usize>, sep: Option<char>) -> &'a str {
+fn key_of(line: &str, field: Option<usize>, sep: Option<char>) -> &str {
     let Some(field) = field else { return line };
     let parts: Vec<&str> = match sep {
         Some(c) => line.split(c).collect(),
