@@ -5,7 +5,9 @@
 //! running ComfyUI, with a sandboxed file tree and a shell that never runs a
 //! host command.
 
+pub mod faults;
 pub mod instance;
+pub mod journal;
 pub mod program;
 pub mod server;
 pub mod shell;
