@@ -120,7 +120,10 @@ impl Journal {
 
     /// Also appends every entry as a JSON line to `path`.
     pub fn with_file(mut self, path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         self.file = Some(Mutex::new(file));
         Ok(self)
     }
@@ -238,10 +241,33 @@ mod tests {
         j.record(entry("wget -P /x https://h/f"));
         j.record(entry("echo civitdl-like"));
         let q = |q: Query| j.query(&q).unwrap().len();
-        assert_eq!(q(Query { tool: Some("civitdl".into()), ..Query::default() }), 1);
-        assert_eq!(q(Query { regex: Some("^wget".into()), ..Query::default() }), 1);
-        assert_eq!(q(Query { since: Some(2), ..Query::default() }), 2);
-        assert!(j.query(&Query { regex: Some("(".into()), ..Query::default() }).is_err());
+        assert_eq!(
+            q(Query {
+                tool: Some("civitdl".into()),
+                ..Query::default()
+            }),
+            1
+        );
+        assert_eq!(
+            q(Query {
+                regex: Some("^wget".into()),
+                ..Query::default()
+            }),
+            1
+        );
+        assert_eq!(
+            q(Query {
+                since: Some(2),
+                ..Query::default()
+            }),
+            2
+        );
+        assert!(j
+            .query(&Query {
+                regex: Some("(".into()),
+                ..Query::default()
+            })
+            .is_err());
     }
 
     #[test]
@@ -252,7 +278,10 @@ mod tests {
         j.record(entry("echo a"));
         j.record(entry("echo b"));
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<JournalEntry> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<JournalEntry> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].command, "echo b");
     }

@@ -113,6 +113,18 @@ struct InstanceArgs {
     /// Pin the tools' wall clock at this Unix time (seconds), for golden output.
     #[arg(long, env = "FAKESSH_START_TIME")]
     start_time: Option<i64>,
+    /// Fault rules to arm at start (TOML, or JSON for *.json).
+    #[arg(long, env = "FAKESSH_FAULTS")]
+    faults: Option<PathBuf>,
+    /// A fault rule in short form, e.g. `civitdl:http=404:times=1` (repeatable).
+    #[arg(long = "fail", value_name = "TOOL:ACTION[:KEY=VALUE]")]
+    fail: Vec<String>,
+    /// Append every journal entry to this JSONL file.
+    #[arg(long, env = "FAKESSH_JOURNAL")]
+    journal: Option<PathBuf>,
+    /// Journal entries kept in memory (oldest dropped).
+    #[arg(long, env = "FAKESSH_JOURNAL_CAPACITY", default_value_t = fakessh::journal::DEFAULT_CAPACITY)]
+    journal_capacity: usize,
 }
 
 /// `40M`, `1.5G`, `800K`, `100MB/s` or a plain number of bytes per second.
@@ -200,8 +212,18 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         start_time: args.start_time,
         ..fakessh::tools::ToolConfig::default()
     };
+    let mut faults = match &args.faults {
+        Some(path) => fakessh::faults::parse_rules_file(path)?,
+        None => Vec::new(),
+    };
+    for spec in &args.fail {
+        faults.push(fakessh::faults::parse_flag(spec).with_context(|| format!("--fail {spec}"))?);
+    }
     Ok(InstanceConfig {
         tools,
+        faults,
+        journal_capacity: args.journal_capacity,
+        journal_file: args.journal.clone(),
         id: args.instance_id.clone(),
         hostname: args.hostname.clone(),
         gpus: (0..args.gpus)
@@ -238,6 +260,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         host_key,
         auth,
     };
+    // Handlers go in before the address is announced: a SIGTERM sent as
+    // soon as the line appears must still shut down cleanly.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     let mut running = server::start(instance.clone(), server_config)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -252,9 +279,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "serving instance {}",
         instance.config.id
     );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
+        _ = int.recv() => tracing::info!("interrupted; shutting down"),
         _ = term.recv() => tracing::info!("terminated; shutting down"),
         _ = running.wait() => {}
     }

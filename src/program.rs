@@ -223,6 +223,8 @@ pub struct Ctx {
     pub stderr: Output,
     /// The machine the program runs on: identity, file tree, clock.
     pub instance: Arc<Instance>,
+    /// The faults that fired for this run (empty on a good day).
+    pub faults: crate::faults::FaultPlan,
 }
 
 impl Ctx {

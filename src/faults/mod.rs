@@ -127,10 +127,17 @@ impl ArmedFault {
         if m.instance.as_deref().is_some_and(|i| i != inv.instance) {
             return false;
         }
-        if m.user.as_deref().is_some_and(|u| !inv.user.is_empty() && u != inv.user) {
+        if m.user
+            .as_deref()
+            .is_some_and(|u| !inv.user.is_empty() && u != inv.user)
+        {
             return false;
         }
-        if self.command.as_ref().is_some_and(|re| !re.is_match(inv.command)) {
+        if self
+            .command
+            .as_ref()
+            .is_some_and(|re| !re.is_match(inv.command))
+        {
             return false;
         }
         if self.host.is_some() || self.path.is_some() {
@@ -212,7 +219,8 @@ impl FaultSet {
     /// Arms every rule or none: one invalid rule refuses the whole batch.
     pub fn arm_all(&self, rules: Vec<FaultRule>) -> Result<Vec<String>, FaultError> {
         for r in &rules {
-            r.validate().map_err(|e| FaultError::Rule(format!("{}: {e}", r.display_name())))?;
+            r.validate()
+                .map_err(|e| FaultError::Rule(format!("{}: {e}", r.display_name())))?;
         }
         rules.into_iter().map(|r| self.arm(r)).collect()
     }
@@ -377,11 +385,13 @@ impl FaultPlan {
     }
     /// Whether names fail to resolve.
     pub fn dns_failure(&self) -> bool {
-        self.find(|f| matches!(f, Fault::DnsFailure).then_some(())).is_some()
+        self.find(|f| matches!(f, Fault::DnsFailure).then_some(()))
+            .is_some()
     }
     /// Whether connections are refused.
     pub fn connection_refused(&self) -> bool {
-        self.find(|f| matches!(f, Fault::ConnectionRefused).then_some(())).is_some()
+        self.find(|f| matches!(f, Fault::ConnectionRefused).then_some(()))
+            .is_some()
     }
     /// Where the disk fills up (percent).
     pub fn disk_full_at(&self) -> Option<u8> {
@@ -439,8 +449,13 @@ mod tests {
         rule.matcher.tool = Some("civitdl".into());
         rule.odds.times = Some(1);
         set.arm(rule).unwrap();
-        assert_eq!(set.decide(Depth::Tool, &inv("civitdl", "civitdl 1")).len(), 1);
-        assert!(set.decide(Depth::Tool, &inv("civitdl", "civitdl 1")).is_empty());
+        assert_eq!(
+            set.decide(Depth::Tool, &inv("civitdl", "civitdl 1")).len(),
+            1
+        );
+        assert!(set
+            .decide(Depth::Tool, &inv("civitdl", "civitdl 1"))
+            .is_empty());
         assert!(set.decide(Depth::Tool, &inv("wget", "wget x")).is_empty());
     }
 
@@ -497,8 +512,14 @@ mod tests {
 
     #[test]
     fn session_rules_match_a_program_anywhere_in_the_line() {
-        assert!(mentions_program("export P=x && cd /tmp && civitdl 1 /x", "civitdl"));
-        assert!(mentions_program("/venv/main/bin/civitdl --version", "civitdl"));
+        assert!(mentions_program(
+            "export P=x && cd /tmp && civitdl 1 /x",
+            "civitdl"
+        ));
+        assert!(mentions_program(
+            "/venv/main/bin/civitdl --version",
+            "civitdl"
+        ));
         assert!(!mentions_program("echo civitdlx", "civitdl"));
     }
 

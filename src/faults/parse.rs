@@ -39,7 +39,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Parses rule text; `file` names it in errors. Every rule is validated:
 /// one bad rule refuses the whole file.
-pub fn parse_rules_str(text: &str, format: RuleFormat, file: &str) -> Result<Vec<FaultRule>, FaultError> {
+pub fn parse_rules_str(
+    text: &str,
+    format: RuleFormat,
+    file: &str,
+) -> Result<Vec<FaultRule>, FaultError> {
     let err = |line: usize, reason: String| FaultError::File {
         file: file.to_string(),
         line,
@@ -69,7 +73,10 @@ pub fn parse_rules_str(text: &str, format: RuleFormat, file: &str) -> Result<Vec
     for (i, rule) in rules.iter().enumerate() {
         rule.validate().map_err(|reason| {
             let line = find_rule_line(text, format, i);
-            err(line, format!("rule {} ({}): {reason}", i + 1, rule.display_name()))
+            err(
+                line,
+                format!("rule {} ({}): {reason}", i + 1, rule.display_name()),
+            )
         })?;
     }
     Ok(rules)
@@ -137,12 +144,18 @@ pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
         "http" => Fault::Http {
             status: u16::try_from(num("CODE")?).map_err(|_| bad("status out of range".into()))?,
         },
-        "drop" | "drop-at" => Fault::DropAt { percent: pct(None)? },
+        "drop" | "drop-at" => Fault::DropAt {
+            percent: pct(None)?,
+        },
         "stall" | "stall-at" => {
             let (p, ms) = match arg.and_then(|a| a.split_once('/')) {
                 Some((p, ms)) => (
-                    p.parse::<u8>().map_err(|_| bad(format!("stall={p}: not a percent")))?,
-                    Some(ms.parse::<u64>().map_err(|_| bad(format!("stall ms {ms}: not a number")))?),
+                    p.parse::<u8>()
+                        .map_err(|_| bad(format!("stall={p}: not a percent")))?,
+                    Some(
+                        ms.parse::<u64>()
+                            .map_err(|_| bad(format!("stall ms {ms}: not a number")))?,
+                    ),
                 ),
                 None => (pct(None)?, None),
             };
@@ -151,18 +164,28 @@ pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
                 stall_ms: ms,
             }
         }
-        "slow" => Fault::Slow { bytes_per_s: num("BYTES_PER_S")? },
+        "slow" => Fault::Slow {
+            bytes_per_s: num("BYTES_PER_S")?,
+        },
         "exit" | "exit-code" => Fault::ExitCode {
             code: i32::try_from(num("CODE")?).map_err(|_| bad("code out of range".into()))?,
         },
         "dns" | "dns-failure" => Fault::DnsFailure,
         "refused" | "connection-refused" => Fault::ConnectionRefused,
-        "disk-full" => Fault::DiskFull { percent: pct(Some(0))? },
-        "disconnect" | "disconnect-at" => Fault::DisconnectAt { percent: pct(Some(0))? },
+        "disk-full" => Fault::DiskFull {
+            percent: pct(Some(0))?,
+        },
+        "disconnect" | "disconnect-at" => Fault::DisconnectAt {
+            percent: pct(Some(0))?,
+        },
         "hang" => Fault::Hang,
-        "delay" | "delay-output" => Fault::DelayOutput { delay_ms: num("MS")? },
+        "delay" | "delay-output" => Fault::DelayOutput {
+            delay_ms: num("MS")?,
+        },
         "refuse-auth" => Fault::RefuseAuth,
-        "handshake-delay" | "delay-handshake" => Fault::DelayHandshake { delay_ms: num("MS")? },
+        "handshake-delay" | "delay-handshake" => Fault::DelayHandshake {
+            delay_ms: num("MS")?,
+        },
         "reset" | "reset-connection" => Fault::ResetConnection,
         "max-startups" => Fault::MaxStartups {
             limit: u32::try_from(num("N")?).map_err(|_| bad("limit out of range".into()))?,
@@ -182,7 +205,10 @@ pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| bad(format!("{kv:?}: expected KEY=VALUE")))?;
-        let n = || v.parse::<u64>().map_err(|_| bad(format!("{k}={v}: not a number")));
+        let n = || {
+            v.parse::<u64>()
+                .map_err(|_| bad(format!("{k}={v}: not a number")))
+        };
         match k {
             "times" => rule.odds.times = Some(n()?),
             "every" => rule.odds.every = Some(n()?),
@@ -232,7 +258,10 @@ mod tests {
     #[test]
     fn an_unknown_action_lists_the_valid_ones() {
         let e = parse_flag("wget:explode").unwrap_err().to_string();
-        assert!(e.contains("explode") && e.contains("drop_at") && e.contains("rotate_host_key"), "{e}");
+        assert!(
+            e.contains("explode") && e.contains("drop_at") && e.contains("rotate_host_key"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -259,15 +288,23 @@ probability = 0.25
     #[test]
     fn a_bad_file_names_the_file_line_and_reason() {
         let toml = "[[rule]]\naction = { type = \"http\", status = 404 }\n\n[[rule]]\naction = { type = \"explode\" }\n";
-        let e = parse_rules_str(toml, RuleFormat::Toml, "faults.toml").unwrap_err().to_string();
+        let e = parse_rules_str(toml, RuleFormat::Toml, "faults.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("faults.toml:5:"), "{e}");
         assert!(e.contains("explode"), "{e}");
         let json = "[\n {\"action\": {\"type\": \"drop_at\", \"percent\": 500}}\n]";
-        let e = parse_rules_str(json, RuleFormat::Json, "f.json").unwrap_err().to_string();
-        assert!(e.starts_with("f.json:"), "{e}");
-        let e = parse_rules_str("[[rule]]\naction = { type = \"drop_at\", percent = 101 }\n", RuleFormat::Toml, "x.toml")
+        let e = parse_rules_str(json, RuleFormat::Json, "f.json")
             .unwrap_err()
             .to_string();
+        assert!(e.starts_with("f.json:"), "{e}");
+        let e = parse_rules_str(
+            "[[rule]]\naction = { type = \"drop_at\", percent = 101 }\n",
+            RuleFormat::Toml,
+            "x.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("x.toml:1:") && e.contains("percent 101"), "{e}");
     }
 }

@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 pub use sandbox::Sandbox;
 
+use crate::faults::FaultSet;
+use crate::journal::Journal;
+
 /// When the vast.ai-like welcome banner is printed (on stderr).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
@@ -60,6 +63,12 @@ pub struct InstanceConfig {
     pub time_scale: f64,
     /// What the emulated tools need: bandwidth, catalog, pinned start time.
     pub tools: crate::tools::ToolConfig,
+    /// Fault rules armed at start.
+    pub faults: Vec<crate::faults::FaultRule>,
+    /// Journal entries kept in memory.
+    pub journal_capacity: usize,
+    /// Also append the journal to this JSONL file.
+    pub journal_file: Option<PathBuf>,
 }
 
 impl Default for InstanceConfig {
@@ -79,28 +88,72 @@ impl Default for InstanceConfig {
             seed: 0,
             time_scale: 1.0,
             tools: crate::tools::ToolConfig::default(),
+            faults: Vec::new(),
+            journal_capacity: crate::journal::DEFAULT_CAPACITY,
+            journal_file: None,
         }
     }
 }
 
 /// A running fake machine: its config and its file tree.
-#[derive(Debug)]
 pub struct Instance {
     /// What the instance was made from.
     pub config: InstanceConfig,
     /// The file tree mapped to `/`.
     pub sandbox: Sandbox,
+    /// Fault rules armed on this instance (changed at run time too).
+    pub faults: FaultSet,
+    /// Every command run here.
+    pub journal: Journal,
+}
+
+/// Why an instance could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstanceError {
+    /// The file tree could not be set up.
+    #[error("instance file tree: {0}")]
+    Tree(#[from] io::Error),
+    /// A fault rule was refused (nothing was armed).
+    #[error(transparent)]
+    Fault(#[from] crate::faults::FaultError),
+    /// The journal file could not be opened.
+    #[error("journal file {path}: {source}")]
+    JournalFile {
+        /// The file.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
 }
 
 impl Instance {
-    /// Creates the instance and seeds its file tree (idempotent on a kept root).
-    pub fn create(config: InstanceConfig) -> io::Result<Arc<Self>> {
+    /// Creates the instance: checks its faults and journal file, then seeds
+    /// its file tree (idempotent on a kept root). Nothing is half-applied:
+    /// an invalid rule refuses the whole instance.
+    pub fn create(config: InstanceConfig) -> Result<Arc<Self>, InstanceError> {
+        let faults = FaultSet::new(config.seed);
+        faults.arm_all(config.faults.clone())?;
+        let mut journal = Journal::new(config.journal_capacity);
+        if let Some(path) = &config.journal_file {
+            journal = journal
+                .with_file(path)
+                .map_err(|source| InstanceError::JournalFile {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
         let sandbox = match &config.root {
             Some(dir) => Sandbox::at(dir)?,
             None => Sandbox::temp()?,
         };
         layout::seed(&sandbox, &config)?;
-        Ok(Arc::new(Instance { config, sandbox }))
+        Ok(Arc::new(Instance {
+            config,
+            sandbox,
+            faults,
+            journal,
+        }))
     }
 
     /// The environment a login of `user` starts with.

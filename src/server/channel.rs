@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -12,9 +12,12 @@ use russh::server::Msg;
 use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty, Sig};
 use tokio::io::AsyncWriteExt;
 
-use super::sink::ChannelSink;
+use super::sink::{ChannelSink, CountingSink};
+use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::{BannerMode, Instance};
+use crate::journal::{now_rfc3339, Ending, JournalEntry};
 use crate::program::{Input, Output, Terminal};
+use crate::shell::CommandTrace;
 use crate::shell::{Origin, Shell, Stdio};
 
 /// Client input held for a command that is not reading it; past this,
@@ -30,6 +33,8 @@ pub(super) struct ChannelContext {
     pub local: Option<SocketAddr>,
     pub active: Arc<AtomicUsize>,
     pub open_here: Arc<AtomicUsize>,
+    pub key_fingerprint: Option<String>,
+    pub handle: russh::server::Handle,
 }
 
 /// The pty a client asked for.
@@ -56,6 +61,18 @@ enum Ended {
     Status(i32),
     /// The client closed the channel or vanished; nothing more to send.
     Gone,
+    /// A fault drops the connection: no exit status is sent.
+    Disconnect,
+}
+
+impl Ended {
+    fn journal(&self, signalled: bool) -> (Option<i32>, Ending) {
+        match self {
+            Ended::Status(s) if signalled => (Some(*s), Ending::Signal),
+            Ended::Status(s) => (Some(*s), Ending::Exit),
+            Ended::Gone | Ended::Disconnect => (None, Ending::Disconnect),
+        }
+    }
 }
 
 /// Runs the channel to its end.
@@ -106,8 +123,39 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
             Some(ChannelMsg::Eof) => eof = true,
             Some(ChannelMsg::Exec { command, .. }) => {
                 let command = String::from_utf8_lossy(&command).into_owned();
-                let ended = exec(&cx, &mut rx, &tx, env, pty.as_ref(), eof, &command).await;
-                finish(&tx, ended).await;
+                let started = std::time::Instant::now();
+                let time = now_rfc3339();
+                let counters = Counters::default();
+                let trace = Arc::new(session_faults(&cx, &command));
+                let (ended, signalled) = exec(
+                    &cx,
+                    &mut rx,
+                    &tx,
+                    env,
+                    pty.as_ref(),
+                    eof,
+                    &command,
+                    (&trace, &counters),
+                )
+                .await;
+                let (exit_code, ending) = ended.journal(signalled);
+                cx.instance.journal.record(JournalEntry {
+                    seq: 0,
+                    time,
+                    instance: cx.instance.config.id.clone(),
+                    user: cx.user.clone(),
+                    key_fingerprint: cx.key_fingerprint.clone(),
+                    client: cx.peer.map(|p| p.to_string()),
+                    kind: "exec".into(),
+                    command,
+                    faults: trace.fired_ids(),
+                    exit_code,
+                    stdout_bytes: counters.stdout.load(Ordering::Relaxed),
+                    stderr_bytes: counters.stderr.load(Ordering::Relaxed),
+                    duration_ms: started.elapsed().as_millis() as u64,
+                    ended: ending,
+                });
+                finish(&cx, &tx, ended).await;
                 return;
             }
             Some(ChannelMsg::RequestShell { .. }) => {
@@ -115,7 +163,7 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
                     Some(p) => interactive(&cx, &mut rx, &tx, env, p).await,
                     None => script_from_stdin(&cx, &mut rx, &tx, env, eof).await,
                 };
-                finish(&tx, ended).await;
+                finish(&cx, &tx, ended).await;
                 return;
             }
             Some(_) => {}
@@ -128,12 +176,52 @@ fn clamp(v: u32) -> u16 {
 }
 
 /// exit-status, then eof, then close: OpenSSH hangs without the close.
-async fn finish(tx: &ChannelWriteHalf<Msg>, ended: Ended) {
-    if let Ended::Status(status) = ended {
-        let _ = tx.exit_status(status as u32 & 0xff).await;
-        let _ = tx.eof().await;
-        let _ = tx.close().await;
+/// A disconnect fault drops the whole connection instead.
+async fn finish(cx: &ChannelContext, tx: &ChannelWriteHalf<Msg>, ended: Ended) {
+    match ended {
+        Ended::Status(status) => {
+            let _ = tx.exit_status(status as u32 & 0xff).await;
+            let _ = tx.eof().await;
+            let _ = tx.close().await;
+        }
+        Ended::Disconnect => {
+            tracing::info!(peer = ?cx.peer, "fault: dropping the connection");
+            let _ = cx
+                .handle
+                .disconnect(
+                    russh::Disconnect::ConnectionLost,
+                    "connection lost".into(),
+                    "en".into(),
+                )
+                .await;
+        }
+        Ended::Gone => {}
     }
+}
+
+/// Bytes a command wrote, per stream.
+#[derive(Default)]
+struct Counters {
+    stdout: Arc<AtomicU64>,
+    stderr: Arc<AtomicU64>,
+}
+
+/// Decides the session-depth faults for one command.
+fn session_faults(cx: &ChannelContext, command: &str) -> CommandTrace {
+    let mut trace = CommandTrace::new(command, &cx.user);
+    let fired = cx.instance.faults.decide(
+        Depth::Session,
+        &Invocation {
+            tool: None,
+            command,
+            args: &[],
+            instance: &cx.instance.config.id,
+            user: &cx.user,
+        },
+    );
+    trace.record(&fired);
+    trace.inherited = fired;
+    trace
 }
 
 /// The login environment plus what the client sent and SSH's own variables.
@@ -196,6 +284,8 @@ fn signal_status(sig: &Sig) -> Option<i32> {
 }
 
 /// Runs one `exec` request, forwarding client input to the command's stdin.
+/// Returns how it ended and whether a signal (or Ctrl-C) ended it.
+#[allow(clippy::too_many_arguments)] // the channel's state, passed down once
 async fn exec(
     cx: &ChannelContext,
     rx: &mut ChannelReadHalf,
@@ -204,8 +294,29 @@ async fn exec(
     pty: Option<&PtyState>,
     eof: bool,
     command: &str,
-) -> Ended {
+    (trace, counters): (&Arc<CommandTrace>, &Counters),
+) -> (Ended, bool) {
     let (stdout, stderr) = outputs(tx, pty);
+    // Under a pty both streams are one; its bytes count as stdout.
+    let (stdout, stderr) = if pty.is_some() {
+        let out = CountingSink::wrap(stdout, &counters.stdout);
+        (out.clone(), out)
+    } else {
+        (
+            CountingSink::wrap(stdout, &counters.stdout),
+            CountingSink::wrap(stderr, &counters.stderr),
+        )
+    };
+    for f in &trace.inherited {
+        match f.fault {
+            Fault::Hang => return (wait_for_client(rx).await, false),
+            Fault::DelayOutput { delay_ms } => {
+                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await
+            }
+            Fault::DisconnectAt { percent: 0 } => return (Ended::Disconnect, false),
+            _ => {}
+        }
+    }
     if cx.instance.config.banner == BannerMode::Always {
         let _ = stderr.write(cx.instance.banner()).await;
     }
@@ -216,24 +327,38 @@ async fn exec(
         stderr,
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, pty));
+    shell.set_trace(trace.clone());
     let mut stdin = StdinPump::new(stdin_w, eof);
     let run = shell.run_script(command, Origin::Exec, &io);
     tokio::pin!(run);
+    let session = trace.session.clone();
+    let disconnect_after = trace
+        .inherited
+        .iter()
+        .any(|f| matches!(f.fault, Fault::DisconnectAt { .. }));
     loop {
         tokio::select! {
-            status = &mut run => return Ended::Status(status),
+            status = &mut run => {
+                // A disconnect fault no transfer acted on drops the
+                // connection before the exit status.
+                if disconnect_after || session.disconnect_requested() {
+                    return (Ended::Disconnect, false);
+                }
+                return (Ended::Status(status), false);
+            }
+            _ = session.disconnected() => return (Ended::Disconnect, false),
             _ = stdin.flush(), if stdin.has_pending() => {}
             msg = rx.wait() => match msg {
                 Some(ChannelMsg::Data { data }) => {
                     if pty.is_some() && data.contains(&0x03) {
-                        return Ended::Status(130);
+                        return (Ended::Status(130), true);
                     }
                     stdin.push(data);
                 }
                 Some(ChannelMsg::Eof) => stdin.close(),
                 Some(ChannelMsg::Signal { signal }) => {
                     if let Some(status) = signal_status(&signal) {
-                        return Ended::Status(status);
+                        return (Ended::Status(status), true);
                     }
                 }
                 Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
@@ -241,9 +366,19 @@ async fn exec(
                         p.terminal.resize(clamp(col_width), clamp(row_height));
                     }
                 }
-                None | Some(ChannelMsg::Close) => return Ended::Gone,
+                None | Some(ChannelMsg::Close) => return (Ended::Gone, false),
                 Some(_) => {}
             },
+        }
+    }
+}
+
+/// A `hang` fault: no output, no exit, until the client gives up.
+async fn wait_for_client(rx: &mut ChannelReadHalf) -> Ended {
+    loop {
+        match rx.wait().await {
+            None | Some(ChannelMsg::Close) => return Ended::Gone,
+            Some(_) => {}
         }
     }
 }
@@ -322,7 +457,12 @@ async fn script_from_stdin(
     sent_env: BTreeMap<String, String>,
     eof: bool,
 ) -> Ended {
+    let counters = Counters::default();
     let (stdout, stderr) = outputs(tx, None);
+    let (stdout, stderr) = (
+        CountingSink::wrap(stdout, &counters.stdout),
+        CountingSink::wrap(stderr, &counters.stderr),
+    );
     if cx.instance.config.banner != BannerMode::Off {
         let _ = stderr.write(cx.instance.banner()).await;
     }
@@ -346,7 +486,18 @@ async fn script_from_stdin(
                 continue;
             }
             let text = std::mem::take(&mut script);
-            match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, &mut input, false).await
+            match run_cancellable(
+                cx,
+                &counters,
+                &mut shell,
+                &text,
+                Origin::Exec,
+                &io,
+                rx,
+                &mut input,
+                false,
+            )
+            .await
             {
                 Some(status) => shell.set_last_status(status),
                 None => return Ended::Gone,
@@ -360,8 +511,18 @@ async fn script_from_stdin(
             script.push_str(&String::from_utf8_lossy(&rest));
             if !script.trim().is_empty() {
                 let text = std::mem::take(&mut script);
-                match run_cancellable(&mut shell, &text, Origin::Exec, &io, rx, &mut input, false)
-                    .await
+                match run_cancellable(
+                    cx,
+                    &counters,
+                    &mut shell,
+                    &text,
+                    Origin::Exec,
+                    &io,
+                    rx,
+                    &mut input,
+                    false,
+                )
+                .await
                 {
                     Some(status) => shell.set_last_status(status),
                     None => return Ended::Gone,
@@ -389,7 +550,10 @@ struct Typeahead {
 /// Runs one script while watching the channel: a signal request (or, on
 /// a pty, Ctrl-C) cancels it; other input is kept in `typeahead`. `None`
 /// when the client went away.
+#[allow(clippy::too_many_arguments)]
 async fn run_cancellable(
+    cx: &ChannelContext,
+    counters: &Counters,
     shell: &mut Shell,
     text: &str,
     origin: Origin,
@@ -398,18 +562,61 @@ async fn run_cancellable(
     typeahead: &mut Typeahead,
     on_pty: bool,
 ) -> Option<i32> {
+    let started = std::time::Instant::now();
+    let time = now_rfc3339();
+    let before = (
+        counters.stdout.load(Ordering::Relaxed),
+        counters.stderr.load(Ordering::Relaxed),
+    );
+    let trace = Arc::new(CommandTrace::new(text.trim_end(), &cx.user));
+    shell.set_trace(trace.clone());
+    let (result, signalled) = run_watched(shell, text, origin, io, rx, typeahead, on_pty).await;
+    let ended = match result {
+        Some(status) => Ended::Status(status),
+        None => Ended::Gone,
+    };
+    let (exit_code, ending) = ended.journal(signalled);
+    cx.instance.journal.record(JournalEntry {
+        seq: 0,
+        time,
+        instance: cx.instance.config.id.clone(),
+        user: cx.user.clone(),
+        key_fingerprint: cx.key_fingerprint.clone(),
+        client: cx.peer.map(|p| p.to_string()),
+        kind: "shell".into(),
+        command: text.trim_end().to_string(),
+        faults: trace.fired_ids(),
+        exit_code,
+        stdout_bytes: counters.stdout.load(Ordering::Relaxed) - before.0,
+        stderr_bytes: counters.stderr.load(Ordering::Relaxed) - before.1,
+        duration_ms: started.elapsed().as_millis() as u64,
+        ended: ending,
+    });
+    result
+}
+
+/// [`run_cancellable`]'s loop: the result and whether a signal ended it.
+async fn run_watched(
+    shell: &mut Shell,
+    text: &str,
+    origin: Origin,
+    io: &Stdio,
+    rx: &mut ChannelReadHalf,
+    typeahead: &mut Typeahead,
+    on_pty: bool,
+) -> (Option<i32>, bool) {
     let run = shell.run_script(text, origin, io);
     tokio::pin!(run);
     loop {
         tokio::select! {
-            status = &mut run => return Some(status),
+            status = &mut run => return (Some(status), false),
             msg = rx.wait(), if !typeahead.eof => match msg {
                 Some(ChannelMsg::Data { data }) => {
                     if on_pty {
                         if let Some(pos) = data.iter().position(|&b| b == 0x03) {
                             typeahead.bytes.extend(&data[pos + 1..]);
                             let _ = io.stdout.write("^C\n").await;
-                            return Some(130);
+                            return (Some(130), true);
                         }
                     }
                     typeahead.bytes.extend(data.iter());
@@ -417,10 +624,10 @@ async fn run_cancellable(
                 Some(ChannelMsg::Eof) => typeahead.eof = true,
                 Some(ChannelMsg::Signal { signal }) => {
                     if let Some(status) = signal_status(&signal) {
-                        return Some(status);
+                        return (Some(status), true);
                     }
                 }
-                None | Some(ChannelMsg::Close) => return None,
+                None | Some(ChannelMsg::Close) => return (None, false),
                 Some(_) => {}
             },
         }
@@ -436,7 +643,12 @@ async fn interactive(
     sent_env: BTreeMap<String, String>,
     pty: &PtyState,
 ) -> Ended {
+    let counters = Counters::default();
     let (stdout, stderr) = outputs(tx, Some(pty));
+    let (stdout, stderr) = (
+        CountingSink::wrap(stdout, &counters.stdout),
+        CountingSink::wrap(stderr, &counters.stdout),
+    );
     if cx.instance.config.banner != BannerMode::Off {
         let _ = stderr.write(cx.instance.banner()).await;
     }
@@ -493,6 +705,8 @@ async fn interactive(
                 let text = std::mem::take(&mut script);
                 if !text.trim().is_empty() {
                     let ran = run_cancellable(
+                        cx,
+                        &counters,
                         &mut shell,
                         &text,
                         Origin::Interactive,

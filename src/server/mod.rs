@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 pub use auth::AuthPolicy;
 
+use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::Instance;
 
 /// What the server listens on and whom it lets in.
@@ -107,6 +108,22 @@ fn methods() -> MethodSet {
     MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
 }
 
+/// russh's settings for one host key.
+fn russh_config(host_key: PrivateKey) -> russh::server::Config {
+    russh::server::Config {
+        server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
+        methods: methods(),
+        // OpenSSH probes with `none` first; russh's default 1 s penalty
+        // would slow every login.
+        auth_rejection_time: Duration::from_millis(50),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        keys: vec![host_key],
+        nodelay: true,
+        inactivity_timeout: None,
+        ..Default::default()
+    }
+}
+
 /// The most session channels one connection may hold open at once.
 pub const MAX_CHANNELS_PER_CONNECTION: usize = 1024;
 
@@ -118,25 +135,17 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     crate::shell::install_programs(&instance)?;
-    let russh_config = Arc::new(russh::server::Config {
-        server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
-        methods: methods(),
-        // OpenSSH probes with `none` first; russh's default 1 s penalty
-        // would slow every login.
-        auth_rejection_time: Duration::from_millis(50),
-        auth_rejection_time_initial: Some(Duration::ZERO),
-        keys: vec![config.host_key.clone()],
-        nodelay: true,
-        inactivity_timeout: None,
-        ..Default::default()
-    });
+    let main_config = Arc::new(russh_config(config.host_key.clone()));
+    // Served instead when a rotate_host_key fault fires: another key, as
+    // after a reinstall.
+    let rotated_config = Arc::new(russh_config(keys::generate()));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let connections = Arc::new(AtomicUsize::new(0));
     let channels = Arc::new(AtomicUsize::new(0));
     let auth = Arc::new(config.auth.clone());
     let accept_task = tokio::spawn(accept_loop(
         listener,
-        russh_config,
+        [main_config, rotated_config],
         instance,
         auth,
         shutdown_rx,
@@ -153,9 +162,10 @@ pub async fn start(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn accept_loop(
     listener: TcpListener,
-    config: Arc<russh::server::Config>,
+    [config, rotated_config]: [Arc<russh::server::Config>; 2],
     instance: Arc<Instance>,
     auth: Arc<AuthPolicy>,
     mut shutdown: watch::Receiver<bool>,
@@ -163,6 +173,8 @@ async fn accept_loop(
     channels: Arc<AtomicUsize>,
 ) {
     let local = listener.local_addr().ok();
+    // Connections not yet authenticated, for the max_startups fault.
+    let starting = Arc::new(AtomicUsize::new(0));
     loop {
         let (socket, peer) = tokio::select! {
             _ = shutdown.changed() => break,
@@ -176,7 +188,39 @@ async fn accept_loop(
                 }
             },
         };
+        let fired = instance.faults.decide(
+            Depth::Connection,
+            &Invocation {
+                instance: &instance.config.id,
+                ..Invocation::default()
+            },
+        );
+        let mut delay = None;
+        let mut refuse_auth = false;
+        let mut rotate = false;
+        let mut drop_now = false;
+        for f in &fired {
+            match f.fault {
+                Fault::ResetConnection => drop_now = true,
+                Fault::MaxStartups { limit } => {
+                    drop_now |= starting.load(Ordering::Relaxed) >= limit as usize
+                }
+                Fault::DelayHandshake { delay_ms } => delay = Some(Duration::from_millis(delay_ms)),
+                Fault::RefuseAuth => refuse_auth = true,
+                Fault::RotateHostKey => rotate = true,
+                _ => {}
+            }
+        }
+        if drop_now {
+            // Linger 0 turns the close into a reset, before any banner.
+            tracing::info!(%peer, faults = ?fired.iter().map(|f| &f.id).collect::<Vec<_>>(), "fault: connection reset");
+            let _ = socket.set_zero_linger();
+            drop(socket);
+            continue;
+        }
         let handler = session::SessionHandler {
+            refuse_auth,
+            starting: Some(starting.clone()),
             instance: instance.clone(),
             auth: auth.clone(),
             peer: Some(peer),
@@ -186,11 +230,19 @@ async fn accept_loop(
             user: String::new(),
             key_fingerprint: None,
         };
-        let config = config.clone();
+        let config = if rotate {
+            rotated_config.clone()
+        } else {
+            config.clone()
+        };
         let mut shutdown = shutdown.clone();
         let connections = connections.clone();
+        starting.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             connections.fetch_add(1, Ordering::Relaxed);
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
             let _ = socket.set_nodelay(true);
             match russh::server::run_stream(config, socket, handler).await {
                 Ok(session) => {

@@ -26,6 +26,17 @@ pub(super) struct SessionHandler {
     pub(super) open_here: Arc<AtomicUsize>,
     pub(super) user: String,
     pub(super) key_fingerprint: Option<String>,
+    /// A refuse_auth fault fired for this connection.
+    pub(super) refuse_auth: bool,
+    /// The server's count of unauthenticated connections; this one leaves
+    /// it on login or when dropped.
+    pub(super) starting: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for SessionHandler {
+    fn drop(&mut self) {
+        self.leave_starting();
+    }
 }
 
 fn methods() -> MethodSet {
@@ -47,7 +58,7 @@ impl russh::server::Handler for SessionHandler {
         _user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        Ok(self.decide(self.auth.allows_key(offer.public_key)))
+        Ok(self.decide(!self.refuse_auth && self.auth.allows_key(offer.public_key)))
     }
 
     async fn auth_publickey(
@@ -55,7 +66,7 @@ impl russh::server::Handler for SessionHandler {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        let ok = self.auth.allows_key(key.public_key);
+        let ok = !self.refuse_auth && self.auth.allows_key(key.public_key);
         if ok {
             self.logged_in(user, Some(key.public_key));
         }
@@ -63,7 +74,7 @@ impl russh::server::Handler for SessionHandler {
     }
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
-        let ok = self.auth.allows_password(password);
+        let ok = !self.refuse_auth && self.auth.allows_password(password);
         if ok {
             self.logged_in(user, None);
         }
@@ -74,7 +85,7 @@ impl russh::server::Handler for SessionHandler {
         &mut self,
         channel: Channel<Msg>,
         reply: ChannelOpenHandle,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
         if self.open_here.load(std::sync::atomic::Ordering::Relaxed)
             >= super::MAX_CHANNELS_PER_CONNECTION
@@ -93,6 +104,8 @@ impl russh::server::Handler for SessionHandler {
             local: self.local,
             active: self.active_channels.clone(),
             open_here: self.open_here.clone(),
+            key_fingerprint: self.key_fingerprint.clone(),
+            handle: session.handle(),
         };
         tokio::spawn(channel::run(channel, cx));
         Ok(())
@@ -183,7 +196,14 @@ impl SessionHandler {
         }
     }
 
+    fn leave_starting(&mut self) {
+        if let Some(counter) = self.starting.take() {
+            counter.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn logged_in(&mut self, user: &str, key: Option<&PublicKey>) {
+        self.leave_starting();
         self.user = user.to_string();
         self.key_fingerprint = key.map(fingerprint);
         tracing::debug!(user, peer = ?self.peer, key = ?self.key_fingerprint, "authenticated");

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use russh::server::Msg;
 use russh::ChannelWriteHalf;
 
-use crate::program::ByteSink;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::program::{ByteSink, Output};
 
 /// SSH's extended-data type for stderr.
 const STDERR: u32 = 1;
@@ -66,6 +68,35 @@ impl ByteSink for ChannelSink {
             self.tx.data_bytes(bytes).await
         };
         sent.map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "channel closed"))
+    }
+}
+
+/// Counts the bytes written through an output (for the journal).
+pub(super) struct CountingSink {
+    inner: Output,
+    count: Arc<AtomicU64>,
+}
+
+impl CountingSink {
+    /// `out`, with every byte written added to `count`.
+    pub(super) fn wrap(out: Output, count: &Arc<AtomicU64>) -> Output {
+        let terminal = out.terminal().cloned();
+        Output::new(
+            Arc::new(CountingSink {
+                inner: out,
+                count: count.clone(),
+            }),
+            terminal,
+        )
+    }
+}
+
+#[async_trait]
+impl ByteSink for CountingSink {
+    async fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        self.inner.write(data).await?;
+        self.count.fetch_add(data.len() as u64, Ordering::Relaxed);
+        Ok(())
     }
 }
 

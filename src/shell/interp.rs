@@ -392,6 +392,7 @@ impl Shell {
             for (k, v) in assignments {
                 env.insert(k, v);
             }
+            let faults = self.plan_faults(&argv);
             let mut ctx = Ctx {
                 argv,
                 env,
@@ -400,9 +401,17 @@ impl Shell {
                 stdout: io.stdout.clone(),
                 stderr: io.stderr.clone(),
                 instance: self.instance.clone(),
+                faults,
             };
             match program {
-                Found::Program(p) => p.run(&mut ctx).await,
+                Found::Program(p) => {
+                    let status = p.run(&mut ctx).await;
+                    if ctx.faults.session.disconnect_requested() {
+                        // The connection is going away: run nothing more.
+                        self.exit = Some(255);
+                    }
+                    ctx.faults.exit_code().unwrap_or(status)
+                }
                 Found::Script(text) => {
                     let mut sub = self.clone();
                     sub.depth += 1;
@@ -412,6 +421,29 @@ impl Shell {
             }
         }
         .boxed()
+    }
+
+    /// Decides the tool-depth faults for one program run, on top of the
+    /// session faults the whole command carries.
+    fn plan_faults(&self, argv: &[String]) -> crate::faults::FaultPlan {
+        let name = argv[0].rsplit('/').next().unwrap_or(&argv[0]);
+        let fired = self.instance.faults.decide(
+            crate::faults::Depth::Tool,
+            &crate::faults::Invocation {
+                tool: Some(name),
+                command: &self.trace.command,
+                args: &argv[1..],
+                instance: &self.instance.config.id,
+                user: &self.trace.user,
+            },
+        );
+        self.trace.record(&fired);
+        let mut all = self.trace.inherited.clone();
+        all.extend(fired);
+        crate::faults::FaultPlan {
+            fired: all,
+            session: self.trace.session.clone(),
+        }
     }
 
     /// Finds `name` as bash would: on `PATH`, or as a path. Emulated

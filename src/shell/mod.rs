@@ -38,6 +38,45 @@ struct Var {
     exported: bool,
 }
 
+/// What one top-level command (an exec, or a line typed at the prompt)
+/// gathers while it runs: who runs it, the faults that fired, and the
+/// session those faults may act on.
+#[derive(Default)]
+pub struct CommandTrace {
+    /// The whole command line, as fault rules match it.
+    pub command: String,
+    /// The SSH user.
+    pub user: String,
+    /// Session faults the programs must act on (`disconnect_at`).
+    pub inherited: Vec<crate::faults::Fired>,
+    /// The session faults act on.
+    pub session: Arc<crate::faults::SessionControl>,
+    fired: std::sync::Mutex<Vec<String>>,
+}
+
+impl CommandTrace {
+    /// A trace for `command` run by `user`.
+    pub fn new(command: &str, user: &str) -> Self {
+        CommandTrace {
+            command: command.to_string(),
+            user: user.to_string(),
+            ..CommandTrace::default()
+        }
+    }
+
+    /// Notes fault ids that fired.
+    pub fn record(&self, fired: &[crate::faults::Fired]) {
+        if let Ok(mut ids) = self.fired.lock() {
+            ids.extend(fired.iter().map(|f| f.id.clone()));
+        }
+    }
+
+    /// Ids of every fault that fired so far.
+    pub fn fired_ids(&self) -> Vec<String> {
+        self.fired.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
 /// One shell process: variables, working directory, last status.
 /// Cloning it gives a subshell.
 #[derive(Clone)]
@@ -50,6 +89,7 @@ pub struct Shell {
     exit: Option<i32>,
     pid: u32,
     depth: u32,
+    trace: Arc<CommandTrace>,
 }
 
 impl Shell {
@@ -83,6 +123,7 @@ impl Shell {
             exit: None,
             pid,
             depth: 0,
+            trace: Arc::new(CommandTrace::default()),
         };
         shell.set_var("PWD", &cwd, true);
         shell
@@ -104,6 +145,11 @@ impl Shell {
         let status = self.run_program(&program, io).await;
         self.last_status = status;
         status
+    }
+
+    /// Starts a new top-level command: faults and the journal see it through `trace`.
+    pub fn set_trace(&mut self, trace: Arc<CommandTrace>) {
+        self.trace = trace;
     }
 
     /// `Some(status)` once `exit` ran: the session should end.

@@ -105,6 +105,7 @@ pub async fn emit(tool: &str, args: Vec<String>, instance: Arc<Instance>) -> i32
             local_terminal(std::io::stderr().is_terminal()),
         ),
         instance,
+        faults: Default::default(),
     };
     let _ = std::fs::create_dir_all(ctx.instance.sandbox.root().join("workspace"));
     program.run(&mut ctx).await

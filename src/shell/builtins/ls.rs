@@ -557,6 +557,7 @@ mod tests {
             stdout,
             stderr: Output::null(),
             instance: i.clone(),
+            faults: Default::default(),
         };
         assert_eq!(super::Ls.run(&mut ctx).await, 0);
         assert_eq!(cap.text(), "alpha  epsilon\nbeta   gamma\ndelta\n");

@@ -64,6 +64,7 @@ impl Program for Python {
                     stdout: ctx.stdout.clone(),
                     stderr: ctx.stderr.clone(),
                     instance: ctx.instance.clone(),
+                    faults: ctx.faults.clone(),
                 };
                 Pip.run(&mut sub).await
             }

@@ -259,6 +259,7 @@ impl Program for Env {
                 stdout: ctx.stdout.clone(),
                 stderr: ctx.stderr.clone(),
                 instance: ctx.instance.clone(),
+                faults: ctx.faults.clone(),
             };
             return program.run(&mut sub).await;
         }

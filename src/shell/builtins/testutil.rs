@@ -33,6 +33,7 @@ pub(crate) async fn run(
         stdout,
         stderr,
         instance: instance.clone(),
+        faults: Default::default(),
     };
     let code = program.run(&mut ctx).await;
     (code, out.text(), err.text())

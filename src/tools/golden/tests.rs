@@ -228,6 +228,7 @@ async fn run(c: &Case) -> Outcome {
         stdout,
         stderr,
         instance: inst.clone(),
+        faults: Default::default(),
     };
     let program = crate::tools::lookup(tool).expect("tool");
     let rc = tokio::time::timeout(std::time::Duration::from_secs(20), program.run(&mut ctx))
@@ -354,6 +355,7 @@ async fn downloads_leave_sparse_files_of_the_exact_size() {
         stdout: out,
         stderr: Output::null(),
         instance: inst.clone(),
+        faults: Default::default(),
     };
     let t0 = std::time::Instant::now();
     let rc = crate::tools::lookup("civitdl").unwrap().run(&mut ctx).await;
