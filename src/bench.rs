@@ -4,6 +4,8 @@
 //! is installed, for sshd on another loopback port in the same run. The
 //! figures that matter are the ratios: both servers meet the same client
 //! on the same (noisy) machine within one run.
+//!
+//! `fakessh bench --tools` measures the emulated tools instead (see [`tools`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,6 +19,8 @@ use futures::StreamExt;
 use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
+mod tools;
+
 /// What to measure.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -29,6 +33,19 @@ pub struct BenchArgs {
     /// The sshd to compare with (skipped when absent).
     #[arg(long, default_value = "/usr/sbin/sshd")]
     sshd: PathBuf,
+    /// Measure the emulated tools instead: a 6.5 GB civitdl run at time
+    /// scale 0, and concurrent wget sessions at time scale 1.
+    #[arg(long)]
+    tools: bool,
+    /// With --tools: concurrent wget sessions.
+    #[arg(long, default_value_t = 1000)]
+    sessions: usize,
+    /// With --tools: SSH connections the sessions share.
+    #[arg(long, default_value_t = 20)]
+    connections: usize,
+    /// With --tools: seconds each wget transfer takes (simulated = real at scale 1).
+    #[arg(long, default_value_t = 10)]
+    transfer_secs: u64,
 }
 
 struct AnyHost;
@@ -168,10 +185,12 @@ impl Drop for Server {
     }
 }
 
-fn start_fakessh() -> anyhow::Result<Server> {
+/// `fakessh serve` on a free loopback port, with `extra` flags.
+fn start_fakessh(extra: &[String]) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let mut child = Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", "127.0.0.1:0", "--banner", "off"])
+        .args(extra)
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -258,7 +277,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         &mut rand_keys::rng(),
         Algorithm::Ed25519,
     )?);
-    let mut servers = vec![start_fakessh()?];
+    if args.tools {
+        return tools::run(&args, &key).await;
+    }
+    let mut servers = vec![start_fakessh(&[])?];
     if args.sshd.exists() {
         match start_sshd(&args.sshd, &key) {
             Ok(s) => servers.push(s),

@@ -7,7 +7,8 @@
 //! shapes collapse into one, so a transfer that takes one more frame or dot
 //! row still compares equal; a different stream, field width, unit layout,
 //! colour code or line structure does not. [`compare`] reports the first
-//! difference. Both are reused by the SSH-level golden tests.
+//! difference. Both are reused by the SSH-level golden tests, and so is
+//! [`cases`], the captures as data.
 
 use std::sync::OnceLock;
 
@@ -120,6 +121,8 @@ pub fn compare(expected: &[u8], actual: &[u8]) -> Result<(), String> {
         ctx(&a)
     ))
 }
+
+pub mod cases;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ mod cli;
 mod clients;
 mod exec;
 mod files;
+mod golden;
 mod hostile;
 mod interactive;
 mod support;
