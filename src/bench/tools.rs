@@ -66,6 +66,7 @@ async fn civitdl_once(bandwidth: u64) -> anyhow::Result<CivitdlRun> {
         stdout,
         stderr,
         instance: instance.clone(),
+        faults: Default::default(),
     };
     let program = fakessh::tools::lookup("civitdl").context("civitdl")?;
     let started = Instant::now();
