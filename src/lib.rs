@@ -6,6 +6,7 @@
 //! host command.
 
 pub mod faults;
+pub mod fixture;
 pub mod instance;
 pub mod journal;
 pub mod program;

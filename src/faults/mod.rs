@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Serialize;
 
 pub use parse::{parse_flag, parse_rules_file, parse_rules_str, RuleFormat};
-pub use rule::{Depth, Fault, FaultRule, Matcher, Odds};
+pub use rule::{Depth, Fault, FaultRule, FaultRuleBuilder, Matcher, Odds};
 
 /// Why a rule or a rule file was refused.
 #[derive(Debug, thiserror::Error)]

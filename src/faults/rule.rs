@@ -231,9 +231,32 @@ impl Default for Odds {
     }
 }
 
+/// The first half of a fluent rule: who it matches, before what it does.
+#[must_use = "a rule builder does nothing until `.inject(fault)` makes a rule"]
+pub struct FaultRuleBuilder {
+    matcher: Matcher,
+}
+
+impl FaultRuleBuilder {
+    /// Only command lines matching this regex.
+    pub fn command_matching(mut self, regex: &str) -> Self {
+        self.matcher.command = Some(regex.to_string());
+        self
+    }
+
+    /// The action: makes the rule.
+    pub fn inject(self, action: Fault) -> FaultRule {
+        FaultRule {
+            matcher: self.matcher,
+            ..FaultRule::new(action)
+        }
+    }
+}
+
 /// One rule: a matcher, an action and its odds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[must_use = "a FaultRule does nothing until it is mounted on an instance"]
 pub struct FaultRule {
     /// A name for reports; defaults to `<action>_<tool>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,6 +275,73 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
+    /// A rule for runs of `tool` (`"*"` = any program); add the action
+    /// with [`FaultRule::inject`].
+    pub fn for_tool(tool: &str) -> FaultRuleBuilder {
+        FaultRuleBuilder {
+            matcher: Matcher {
+                tool: (tool != "*").then(|| tool.to_string()),
+                ..Matcher::default()
+            },
+        }
+    }
+
+    /// Fire for the first `n` matching runs only.
+    #[must_use]
+    pub fn times(mut self, n: u64) -> Self {
+        self.odds.times = Some(n);
+        self
+    }
+
+    /// Fire on every `n`th matching run.
+    #[must_use]
+    pub fn every(mut self, n: u64) -> Self {
+        self.odds.every = Some(n);
+        self
+    }
+
+    /// Let the first `n` matching runs through.
+    #[must_use]
+    pub fn after(mut self, n: u64) -> Self {
+        self.odds.after = Some(n);
+        self
+    }
+
+    /// Fire with this chance, drawn from the instance's seeded RNG.
+    #[must_use]
+    pub fn probability(mut self, p: f64) -> Self {
+        self.odds.probability = p;
+        self
+    }
+
+    /// Expect the rule to fire exactly `n` times (checked when the fixture drops).
+    #[must_use]
+    pub fn expect(mut self, n: u64) -> Self {
+        self.expect = Some(n);
+        self
+    }
+
+    /// Names the rule for reports.
+    #[must_use]
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// Only command lines matching this regex.
+    #[must_use]
+    pub fn command_matching(mut self, regex: &str) -> Self {
+        self.matcher.command = Some(regex.to_string());
+        self
+    }
+
+    /// Only URLs whose host matches this regex.
+    #[must_use]
+    pub fn host_matching(mut self, regex: &str) -> Self {
+        self.matcher.host = Some(regex.to_string());
+        self
+    }
+
     /// A rule for any invocation doing `action`, always.
     pub fn new(action: Fault) -> Self {
         FaultRule {

@@ -4,6 +4,7 @@
 mod cli;
 mod clients;
 mod exec;
+mod faults;
 mod files;
 mod golden;
 mod hostile;
