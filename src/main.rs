@@ -176,7 +176,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Parse(args) => {
             let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
-            fakessh::client::progress::cli::run(&args.tool, args.command.as_deref(), stdin, stdout)?;
+            fakessh::client::progress::cli::run(
+                &args.tool,
+                args.command.as_deref(),
+                stdin,
+                stdout,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Emit(args) => {

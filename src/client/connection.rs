@@ -133,8 +133,7 @@ fn parse_host(s: &str) -> std::result::Result<Host, String> {
     }
     let valid = !s.is_empty()
         && s.len() <= 253
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
         && !s.starts_with(['-', '.']);
     if valid {
@@ -173,8 +172,7 @@ impl SshTarget {
                 continue;
             };
             // -4v, -p22, -p 22, -oKey=V
-            let mut chars = flags.char_indices();
-            while let Some((i, c)) = chars.next() {
+            for (i, c) in flags.char_indices() {
                 if FLAGS.contains(c) {
                     continue;
                 }
@@ -275,7 +273,8 @@ mod tests {
 
     #[test]
     fn parses_the_originals_connection_string() {
-        let t = SshTarget::parse("ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080").unwrap();
+        let t =
+            SshTarget::parse("ssh -p 44686 root@109.231.106.68 -L 8080:localhost:8080").unwrap();
         assert_eq!(t.user, "root");
         assert_eq!(t.host, Host::V4(Ipv4Addr::new(109, 231, 106, 68)));
         assert_eq!(t.port, 44686);
@@ -303,7 +302,10 @@ mod tests {
         assert_eq!(t.instance_id(), "gpu-1_example_com");
 
         let t = SshTarget::parse("ssh ssh://root@[::1]:2022").unwrap();
-        assert_eq!((t.address(), t.instance_id()), ("[::1]:2022".to_string(), "__1".to_string()));
+        assert_eq!(
+            (t.address(), t.instance_id()),
+            ("[::1]:2022".to_string(), "__1".to_string())
+        );
         let t = SshTarget::parse("ssh root@::1").unwrap();
         assert_eq!(t.host, Host::V6(Ipv6Addr::LOCALHOST));
         let t = SshTarget::parse("ssh 10.0.0.1").unwrap();

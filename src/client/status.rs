@@ -159,7 +159,10 @@ pub type StatusFile = JsonStore<StatusEntry>;
 
 impl Records<StatusEntry> {
     /// The entries of one instance.
-    pub fn for_instance<'a>(&'a self, instance_id: &'a str) -> impl Iterator<Item = &'a StatusEntry> {
+    pub fn for_instance<'a>(
+        &'a self,
+        instance_id: &'a str,
+    ) -> impl Iterator<Item = &'a StatusEntry> {
         self.iter().filter(move |e| e.instance_id == instance_id)
     }
 
@@ -183,7 +186,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = StatusFile::new(dir.path().join("download_status.json"));
         let job = Job::new("ssh -p 2222 root@10.1.2.3", "Lora", vec!["wget x".into()]).unwrap();
-        file.update(|s| s.insert(StatusEntry::for_job(&job))).unwrap();
+        file.update(|s| s.insert(StatusEntry::for_job(&job)))
+            .unwrap();
         // Act
         file.update(|s| {
             s.modify(&job.id, |e| {
@@ -205,24 +209,37 @@ mod tests {
         assert_eq!(e["status"], "RUNNING");
         assert_eq!(e["instance_id"], "10_1_2_3");
         assert_eq!(e["command_index"], 1);
-        assert_eq!(e["progress"], serde_json::json!({"percent": 42, "speed": "1.43MB/s", "stage": "download"}));
+        assert_eq!(
+            e["progress"],
+            serde_json::json!({"percent": 42, "speed": "1.43MB/s", "stage": "download"})
+        );
         assert!(e.get("error").is_none());
         assert!(e["updated_at"].as_str().unwrap().ends_with('Z'));
 
-        file.update(|s| s.modify(&job.id, |e| e.fail("wget: ERROR 404: Not Found"))).unwrap();
+        file.update(|s| s.modify(&job.id, |e| e.fail("wget: ERROR 404: Not Found")))
+            .unwrap();
         let entry = file.load().unwrap().get(&job.id).unwrap().clone();
         assert_eq!(entry.status, JobStatus::Failed);
         assert_eq!(entry.error.as_deref(), Some("wget: ERROR 404: Not Found"));
 
-        file.update(|s| s.modify(&job.id, |e| e.needs_host_verification("10.1.2.3", 2222, "ssh -p 2222 root@10.1.2.3"))).unwrap();
+        file.update(|s| {
+            s.modify(&job.id, |e| {
+                e.needs_host_verification("10.1.2.3", 2222, "ssh -p 2222 root@10.1.2.3")
+            })
+        })
+        .unwrap();
         let v: Value = serde_json::from_slice(&std::fs::read(file.path()).unwrap()).unwrap();
         assert_eq!(v[0]["status"], "HOST_VERIFICATION_NEEDED");
         assert_eq!(v[0]["host_verification_needed"], true);
         assert_eq!(v[0]["port"], 2222);
 
-        file.update(|s| s.modify(&job.id, |e| e.set_status(JobStatus::Complete))).unwrap();
+        file.update(|s| s.modify(&job.id, |e| e.set_status(JobStatus::Complete)))
+            .unwrap();
         let entry = file.load().unwrap().get(&job.id).unwrap().clone();
-        assert_eq!(Value::Object(entry.progress), serde_json::json!({"percent": 100}));
+        assert_eq!(
+            Value::Object(entry.progress),
+            serde_json::json!({"percent": 100})
+        );
         assert_eq!(entry.host_verification_needed, None);
 
         let unknown = file.update(|s| s.modify("nope", |_| {}));

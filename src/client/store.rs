@@ -201,15 +201,17 @@ impl<T: Record> Records<T> {
         let entries = values
             .into_iter()
             .enumerate()
-            .map(|(index, raw)| match serde_json::from_value::<T>(raw.clone()) {
-                Ok(t) => Entry::Valid(t),
-                Err(e) => Entry::Invalid(InvalidRecord {
-                    index,
-                    id: raw.get("id").and_then(Value::as_str).map(str::to_string),
-                    reason: e.to_string(),
-                    raw,
-                }),
-            })
+            .map(
+                |(index, raw)| match serde_json::from_value::<T>(raw.clone()) {
+                    Ok(t) => Entry::Valid(t),
+                    Err(e) => Entry::Invalid(InvalidRecord {
+                        index,
+                        id: raw.get("id").and_then(Value::as_str).map(str::to_string),
+                        reason: e.to_string(),
+                        raw,
+                    }),
+                },
+            )
             .collect();
         Ok(Records {
             path: path.to_path_buf(),

@@ -46,7 +46,11 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
         if n == 0 {
             return None;
         }
-        let digits: String = frac[..n].chars().chain("000000000".chars()).take(9).collect();
+        let digits: String = frac[..n]
+            .chars()
+            .chain("000000000".chars())
+            .take(9)
+            .collect();
         nanos = digits.parse().ok()?;
         rest = &frac[n..];
     }

@@ -75,7 +75,11 @@ impl CivitdlParser {
                 name: self.model.clone(),
             });
         }
-        let bytes = |s: &str| (stage == Stage::Model).then(|| parse_size(s, false)).flatten();
+        let bytes = |s: &str| {
+            (stage == Stage::Model)
+                .then(|| parse_size(s, false))
+                .flatten()
+        };
         out.push(Event::Progress(Progress {
             stage: Some(stage),
             percent: f.percent,
@@ -122,7 +126,9 @@ impl Parser for CivitdlParser {
             self.model = quoted(rest).map(str::to_string);
             self.stage = None;
         } else if let Some(rest) = line.strip_prefix("Download completed for ") {
-            let name = quoted(rest).map(str::to_string).or_else(|| self.model.clone());
+            let name = quoted(rest)
+                .map(str::to_string)
+                .or_else(|| self.model.clone());
             out.push(Event::Complete {
                 stage: Stage::Model,
                 name,

@@ -13,8 +13,7 @@ use super::units::{clip, common_error, parse_size, python_network_kind};
 use super::{tqdm, ErrorKind, Event, Parser, Progress, Stage};
 
 static HUB_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[\w.]+\.)?(\w+Error): (?:(\d{3}) )?(.*)$")
-        .expect("hf error regex")
+    Regex::new(r"^(?:[\w.]+\.)?(\w+Error): (?:(\d{3}) )?(.*)$").expect("hf error regex")
 });
 
 /// Parser state for one hf run.
@@ -107,7 +106,11 @@ impl Parser for HfParser {
             } else {
                 None
             };
-            out.push(Event::error(ErrorKind::Http, code, clip(&format!("hf: {msg}"))));
+            out.push(Event::error(
+                ErrorKind::Http,
+                code,
+                clip(&format!("hf: {msg}")),
+            ));
         } else if let Some(e) = common_error(line) {
             out.push(e);
         } else if line.starts_with("requests.exceptions.HTTPError") {

@@ -27,7 +27,7 @@ enum Esc {
     /// Inside `ESC ] ...` until BEL or `ESC \`.
     Osc,
     /// Inside an OSC, just after ESC.
-    OscEsc,
+    OscAfterEscape,
 }
 
 impl Default for LineSplitter {
@@ -75,10 +75,10 @@ impl LineSplitter {
                     }
                     self.esc = Esc::None; // a broken sequence never eats a line end
                 }
-                Esc::Osc | Esc::OscEsc => {
+                Esc::Osc | Esc::OscAfterEscape => {
                     self.esc = match (self.esc, b) {
-                        (_, 0x07) | (Esc::OscEsc, b'\\') => Esc::None,
-                        (_, 0x1b) => Esc::OscEsc,
+                        (_, 0x07) | (Esc::OscAfterEscape, b'\\') => Esc::None,
+                        (_, 0x1b) => Esc::OscAfterEscape,
                         (_, b'\r' | b'\n') => Esc::None,
                         _ => Esc::Osc,
                     };
@@ -192,7 +192,10 @@ mod tests {
     #[test]
     fn ansi_colours_are_stripped_even_across_chunks() {
         assert_eq!(
-            split(&[b"\x1b[1m\x1b[3", b"1mred\x1b[0m\x1b[K\n\x1b]0;title\x07ok\n"]),
+            split(&[
+                b"\x1b[1m\x1b[3",
+                b"1mred\x1b[0m\x1b[K\n\x1b]0;title\x07ok\n"
+            ]),
             ["red", "ok"]
         );
         assert_eq!(strip_ansi("\x1b[36mhi\x1b[0m\nx"), "hi\nx");

@@ -14,8 +14,8 @@
 //! ```
 
 mod aria2c;
-pub mod cli;
 mod civitdl;
+pub mod cli;
 mod curl;
 mod git;
 mod hf;
@@ -446,7 +446,8 @@ impl ProgressStream {
     /// Feeds a chunk of output; appends the events of every line it ends.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Event>) {
         let parser = &mut self.parser;
-        self.splitter.push(bytes, |line| parser.parse_line(line, out));
+        self.splitter
+            .push(bytes, |line| parser.parse_line(line, out));
     }
 
     /// Ends the output: the last unterminated line and held-back events.

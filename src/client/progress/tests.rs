@@ -78,7 +78,9 @@ fn civitdl_404_is_an_api_error_retried_then_given_up_though_exit_is_0() {
     assert_eq!(errs.len(), 4);
     assert_eq!(errs[0].0, ErrorKind::Api);
     assert_eq!(errs[0].1, Some(404));
-    assert!(errs[0].2.starts_with("APIException (API Status Code 404): Downloading metadata"));
+    assert!(errs[0]
+        .2
+        .starts_with("APIException (API Status Code 404): Downloading metadata"));
     let retries: Vec<_> = ev
         .iter()
         .filter_map(|e| match e {
@@ -87,7 +89,12 @@ fn civitdl_404_is_an_api_error_retried_then_given_up_though_exit_is_0() {
         })
         .collect();
     assert_eq!(retries, [2, 3, 4]);
-    assert!(matches!(ev.last(), Some(Event::Error { .. })) || ev.iter().any(|e| matches!(e, Event::GaveUp { message } if message.starts_with("Max retry of 3"))));
+    assert!(
+        matches!(ev.last(), Some(Event::Error { .. }))
+            || ev.iter().any(
+                |e| matches!(e, Event::GaveUp { message } if message.starts_with("Max retry of 3"))
+            )
+    );
     assert!(!has_complete(&ev));
     // the tty capture interleaves stdout and stderr; same verdict
     let ev = events(Tool::Civitdl, &["civ_404_tty.tty"]);
@@ -106,13 +113,19 @@ fn civitdl_network_and_input_errors_are_classified() {
         ("civ_noargs", ErrorKind::Usage),
     ];
     for (name, kind) in cases {
-        let ev = events(Tool::Civitdl, &[&format!("{name}.out"), &format!("{name}.err")]);
+        let ev = events(
+            Tool::Civitdl,
+            &[&format!("{name}.out"), &format!("{name}.err")],
+        );
         let errs = errors(&ev);
         assert!(!errs.is_empty(), "{name}: no error in {ev:?}");
         assert_eq!(errs[0].0, kind, "{name}");
     }
     let ev = events(Tool::Civitdl, &["civ_badsrc.err"]);
-    assert_eq!(errors(&ev)[0].2, "InputException (Bad Inputs): Bad source provided: foo");
+    assert_eq!(
+        errors(&ev)[0].2,
+        "InputException (Bad Inputs): Bad source provided: foo"
+    );
 }
 
 #[test]
@@ -133,8 +146,19 @@ fn wget_dot_and_bar_modes_reach_100_percent_and_saved() {
         assert!(errors(&ev).is_empty(), "{name}");
     }
     let ev = events(Tool::Wget, &["wget_dot_ok.err"]);
-    assert_eq!(ev[0], Event::Connecting { host: "localhost:8765".into() });
-    assert_eq!(ev[1], Event::HttpResponse { code: 200, text: "OK".into() });
+    assert_eq!(
+        ev[0],
+        Event::Connecting {
+            host: "localhost:8765".into()
+        }
+    );
+    assert_eq!(
+        ev[1],
+        Event::HttpResponse {
+            code: 200,
+            text: "OK".into()
+        }
+    );
     let last = *progress(&ev).last().unwrap();
     assert_eq!(last.downloaded_bytes, Some(3_000_000));
     assert_eq!(last.filename.as_deref(), Some("add_detail.safetensors"));
@@ -160,9 +184,24 @@ fn wget_dot_and_bar_modes_reach_100_percent_and_saved() {
 #[test]
 fn wget_failures_carry_readable_messages() {
     let cases: [(&str, ErrorKind, Option<u16>, &str); 7] = [
-        ("wget_404", ErrorKind::Http, Some(404), "wget: ERROR 404: Not Found"),
-        ("wget_403", ErrorKind::Http, Some(403), "wget: ERROR 403: Forbidden"),
-        ("wget_500", ErrorKind::Http, Some(500), "wget: ERROR 500: Internal Server Error"),
+        (
+            "wget_404",
+            ErrorKind::Http,
+            Some(404),
+            "wget: ERROR 404: Not Found",
+        ),
+        (
+            "wget_403",
+            ErrorKind::Http,
+            Some(403),
+            "wget: ERROR 403: Forbidden",
+        ),
+        (
+            "wget_500",
+            ErrorKind::Http,
+            Some(500),
+            "wget: ERROR 500: Internal Server Error",
+        ),
         (
             "wget_401",
             ErrorKind::Http,
@@ -181,7 +220,12 @@ fn wget_failures_carry_readable_messages() {
             None,
             "wget: connecting to localhost:1 failed: Connection refused",
         ),
-        ("wget_badopt", ErrorKind::Usage, None, "wget: unrecognized option '--foo'"),
+        (
+            "wget_badopt",
+            ErrorKind::Usage,
+            None,
+            "wget: unrecognized option '--foo'",
+        ),
     ];
     for (name, kind, code, message) in cases {
         let ev = events(Tool::Wget, &[&format!("{name}.err")]);
@@ -195,10 +239,16 @@ fn wget_read_timeouts_retry_then_give_up_and_drops_resume() {
     let errs = errors(&ev);
     assert_eq!(errs.len(), 3);
     assert_eq!(errs[0].0, ErrorKind::Read);
-    assert_eq!(errs[0].2, "wget: read error at byte 114688/300000 (Connection timed out)");
+    assert_eq!(
+        errs[0].2,
+        "wget: read error at byte 114688/300000 (Connection timed out)"
+    );
     assert!(ev.contains(&Event::Retrying { attempt: Some(3) }));
     assert!(matches!(ev.last(), Some(Event::GaveUp { .. })));
-    assert_eq!(progress(&ev).last().unwrap().downloaded_bytes, Some(114_688));
+    assert_eq!(
+        progress(&ev).last().unwrap().downloaded_bytes,
+        Some(114_688)
+    );
 
     let ev = events(Tool::Wget, &["wget_drop_resume.err"]);
     assert_eq!(errors(&ev)[0].2, "wget: connection closed at byte 114688");
@@ -235,7 +285,10 @@ fn curl_meter_bar_and_errors() {
     }
     // the DNS message is glued to the meter row: both are seen
     let ev = events(Tool::Curl, &["curl_dns.err"]);
-    assert_eq!(errors(&ev)[0].2, "curl: (6) Could not resolve host: civitai.invalid");
+    assert_eq!(
+        errors(&ev)[0].2,
+        "curl: (6) Could not resolve host: civitai.invalid"
+    );
 }
 
 #[test]
@@ -248,12 +301,31 @@ fn hf_bars_completion_and_hub_errors() {
     assert_eq!(p.last().unwrap().total_bytes, Some(20_000_000));
     assert!(has_complete(&ev));
     assert!(has_complete(&events(Tool::Hf, &["hf2_tty.tty"])));
-    assert!(has_complete(&events(Tool::Hf, &["hf_cli_notty.err", "hf_cli_notty.out"])));
+    assert!(has_complete(&events(
+        Tool::Hf,
+        &["hf_cli_notty.err", "hf_cli_notty.out"]
+    )));
     let cases = [
-        ("hf_404repo.err", Some(404), "RepositoryNotFoundError: Repository Not Found for url:"),
-        ("hf_gated.err", Some(401), "GatedRepoError: Cannot access gated repo"),
-        ("hf_noentry.err", Some(404), "EntryNotFoundError: Entry Not Found for url:"),
-        ("hf2_404.err", Some(404), "hf: Model 'missing/model' not found."),
+        (
+            "hf_404repo.err",
+            Some(404),
+            "RepositoryNotFoundError: Repository Not Found for url:",
+        ),
+        (
+            "hf_gated.err",
+            Some(401),
+            "GatedRepoError: Cannot access gated repo",
+        ),
+        (
+            "hf_noentry.err",
+            Some(404),
+            "EntryNotFoundError: Entry Not Found for url:",
+        ),
+        (
+            "hf2_404.err",
+            Some(404),
+            "hf: Model 'missing/model' not found.",
+        ),
     ];
     for (name, code, start) in cases {
         let ev = events(Tool::Hf, &[name]);
@@ -272,7 +344,11 @@ fn git_phases_and_fatal_errors() {
             ev[0],
             Event::StageStart {
                 stage: Stage::Download,
-                name: Some(name.strip_suffix(".tty").map_or("wget-src3", |_| "wget-src").into())
+                name: Some(
+                    name.strip_suffix(".tty")
+                        .map_or("wget-src3", |_| "wget-src")
+                        .into()
+                )
             }
         );
         let p = progress(&ev);
@@ -281,10 +357,19 @@ fn git_phases_and_fatal_errors() {
             .iter()
             .rfind(|p| p.name.as_deref() == Some("Receiving objects"))
             .unwrap();
-        assert!(recv.downloaded.as_deref().unwrap().ends_with(" MiB"), "{recv:?}");
-        assert!(recv.speed.as_deref().unwrap().ends_with(" MiB/s"), "{recv:?}");
+        assert!(
+            recv.downloaded.as_deref().unwrap().ends_with(" MiB"),
+            "{recv:?}"
+        );
+        assert!(
+            recv.speed.as_deref().unwrap().ends_with(" MiB/s"),
+            "{recv:?}"
+        );
         let last = p.last().unwrap();
-        assert_eq!((last.name.as_deref(), last.percent), (Some("Resolving deltas"), Some(100.0)));
+        assert_eq!(
+            (last.name.as_deref(), last.percent),
+            (Some("Resolving deltas"), Some(100.0))
+        );
     }
     let cases = [
         ("git_404.err", ErrorKind::Http, Some(404)),
@@ -293,7 +378,10 @@ fn git_phases_and_fatal_errors() {
         ("git_exists.err", ErrorKind::Other, None),
     ];
     for (name, kind, code) in cases {
-        let errs = errors(&events(Tool::Git, &[name])).into_iter().map(|e| (e.0, e.1)).collect::<Vec<_>>();
+        let errs = errors(&events(Tool::Git, &[name]))
+            .into_iter()
+            .map(|e| (e.0, e.1))
+            .collect::<Vec<_>>();
         assert_eq!(errs, [(kind, code)], "{name}");
     }
 }
@@ -311,8 +399,18 @@ fn aria2c_readouts_completion_and_error_codes() {
     assert_eq!(progress(&ev)[0].eta.as_deref(), Some("1s"));
     assert_eq!(progress(&ev)[0].speed.as_deref(), Some("2.8MiB/s"));
     let cases = [
-        ("aria_404.out", ErrorKind::Http, Some(404), "aria2c: Resource not found"),
-        ("aria_401.out", ErrorKind::Http, Some(401), "aria2c: Authorization failed."),
+        (
+            "aria_404.out",
+            ErrorKind::Http,
+            Some(404),
+            "aria2c: Resource not found",
+        ),
+        (
+            "aria_401.out",
+            ErrorKind::Http,
+            Some(401),
+            "aria2c: Authorization failed.",
+        ),
         (
             "aria_dns.out",
             ErrorKind::Dns,
@@ -327,18 +425,31 @@ fn aria2c_readouts_completion_and_error_codes() {
         ),
     ];
     for (name, kind, code, msg) in cases {
-        assert_eq!(errors(&events(Tool::Aria2c, &[name])), [(kind, code, msg)], "{name}");
+        assert_eq!(
+            errors(&events(Tool::Aria2c, &[name])),
+            [(kind, code, msg)],
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn the_parser_is_picked_from_the_command() {
     let cases = [
-        (r#"export PATH="/venv/main/bin:$PATH" && cd /tmp && civitdl "https://civitai.com/models/1?modelVersionId=2" "$UI_HOME"/models/Lora --api-key K"#, Some(Tool::Civitdl)),
+        (
+            r#"export PATH="/venv/main/bin:$PATH" && cd /tmp && civitdl "https://civitai.com/models/1?modelVersionId=2" "$UI_HOME"/models/Lora --api-key K"#,
+            Some(Tool::Civitdl),
+        ),
         ("/venv/main/bin/civitdl --version", Some(Tool::Civitdl)),
-        (r#"wget --progress=bar:force -P "$UI_HOME"/models/vae https://huggingface.co/a/b/resolve/main/c"#, Some(Tool::Wget)),
+        (
+            r#"wget --progress=bar:force -P "$UI_HOME"/models/vae https://huggingface.co/a/b/resolve/main/c"#,
+            Some(Tool::Wget),
+        ),
         ("curl -fsSL -o x https://h/x", Some(Tool::Curl)),
-        ("huggingface-cli download org/model f --local-dir d", Some(Tool::Hf)),
+        (
+            "huggingface-cli download org/model f --local-dir d",
+            Some(Tool::Hf),
+        ),
         ("cd /tmp; hf download org/model", Some(Tool::Hf)),
         ("git clone https://github.com/a/b", Some(Tool::Git)),
         ("aria2c -x 4 URL", Some(Tool::Aria2c)),
@@ -369,14 +480,23 @@ fn progress_json_uses_the_original_keys() {
             "eta": "00:01", "stage": "model", "name": "Detail Tweaker LoRA"
         })
     );
-    let done = ev.iter().find(|e| matches!(e, Event::Complete { .. })).unwrap();
-    assert_eq!(progress_json(done).unwrap(), serde_json::json!({"percent": 100}));
+    let done = ev
+        .iter()
+        .find(|e| matches!(e, Event::Complete { .. }))
+        .unwrap();
+    assert_eq!(
+        progress_json(done).unwrap(),
+        serde_json::json!({"percent": 100})
+    );
     assert_eq!(progress_json(&Event::Retrying { attempt: None }), None);
     let curl = Event::Progress(Progress {
         percent: Some(5.5),
         ..Progress::default()
     });
-    assert_eq!(progress_json(&curl).unwrap(), serde_json::json!({"percent": 5.5}));
+    assert_eq!(
+        progress_json(&curl).unwrap(),
+        serde_json::json!({"percent": 5.5})
+    );
 }
 
 #[test]

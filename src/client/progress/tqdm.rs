@@ -76,7 +76,10 @@ mod tests {
         assert_eq!(f.desc, Some("Model"));
         assert_eq!(f.percent, Some(35.0));
         assert_eq!((f.n, f.total), ("1.05M", Some("3.00M")));
-        assert_eq!((f.elapsed, f.eta, f.rate), ("00:01", Some("00:01"), Some("1.04MiB/s")));
+        assert_eq!(
+            (f.elapsed, f.eta, f.rate),
+            ("00:01", Some("00:01"), Some("1.04MiB/s"))
+        );
 
         let f = parse("Images:   0%|          | 0.00/3.00 [00:00<?, ?iB/s]").unwrap();
         assert_eq!((f.eta, f.rate), (None, None));
@@ -85,7 +88,10 @@ mod tests {
         assert_eq!((f.desc, f.n, f.percent), (Some("nolen"), "3.00M", None));
 
         let f = parse("Fetching 3 files: 100%|██| 30/30 [00:12<00:00,  3.01s/it]").unwrap();
-        assert_eq!((f.desc, f.rate), (Some("Fetching 3 files"), Some("3.01s/it")));
+        assert_eq!(
+            (f.desc, f.rate),
+            (Some("Fetching 3 files"), Some("3.01s/it"))
+        );
 
         assert!(parse("Downloading 'x' to '/tmp/x.incomplete'").is_none());
         assert!(parse("[#19a86c 2.8MiB/5.7MiB(49%) CN:1 DL:2.8MiB ETA:1s]").is_none());

@@ -9,13 +9,20 @@ use super::{ErrorKind, Event};
 pub(crate) fn parse_size(text: &str, binary: bool) -> Option<u64> {
     let t = text.trim();
     let explicit_binary = t.ends_with("iB");
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => (&t[..i], t[i..].trim()),
         None => (t, ""),
     };
     let value: f64 = num.parse().ok()?;
-    let base: f64 = if binary || explicit_binary { 1024.0 } else { 1000.0 };
+    let base: f64 = if binary || explicit_binary {
+        1024.0
+    } else {
+        1000.0
+    };
     let exp = match unit {
         "" => 0,
         "k" | "K" => 1,

@@ -64,8 +64,9 @@ pub(crate) struct WgetParser {
     total_bytes: Option<u64>,
     total_text: Option<String>,
     last_reason: Option<String>,
-    /// Offset (KiB) of the previous dot row, and the bytes a dot stands for.
-    prev_row_kb: Option<u64>,
+    /// Offset (KiB) and dot count of the previous dot row.
+    prev_row: Option<(u64, u64)>,
+    /// The bytes a dot stands for, once known.
     dot_bytes: Option<u64>,
 }
 
@@ -132,22 +133,14 @@ impl WgetParser {
         let dots = &c["dots"];
         let count = dots.chars().filter(|&ch| ch == '.' || ch == ',').count() as u64;
         let group = dots.split(' ').next().map_or(0, str::len);
-        // The dot size: from the step between rows when seen (a full row
-        // precedes), else from the style's group width.
-        if let Some(prev) = self.prev_row_kb {
-            if off_kb > prev && self.dot_bytes.is_none() {
-                let per_row = match group {
-                    10 => 50,
-                    16 => 48,
-                    8 => 48,
-                    _ => 0,
-                };
-                if per_row > 0 {
-                    self.dot_bytes = Some((off_kb - prev) * 1024 / per_row);
-                }
+        // The dot size: the step between this row and the previous (full)
+        // row, over that row's dot count; else guessed below.
+        if let (Some((prev_kb, prev_count)), None) = (self.prev_row, self.dot_bytes) {
+            if off_kb > prev_kb {
+                self.dot_bytes = ((off_kb - prev_kb) * 1024).checked_div(prev_count);
             }
         }
-        self.prev_row_kb = Some(off_kb);
+        self.prev_row = Some((off_kb, count));
         let pct: Option<u64> = c.name("pct").and_then(|m| m.as_str().parse().ok());
         let guess = match group {
             10 => 1024,
@@ -194,7 +187,7 @@ impl Parser for WgetParser {
         if let Some(e) = common_error(line) {
             out.push(e);
         } else if let Some(c) = START.captures(line) {
-            self.prev_row_kb = None;
+            self.prev_row = None;
             self.dot_bytes = None;
             if let Some(n) = c.get(1).and_then(|m| m.as_str().parse().ok()) {
                 out.push(Event::Retrying { attempt: Some(n) });
@@ -281,7 +274,11 @@ impl Parser for WgetParser {
             ));
         } else if line.contains("unable to resolve host address") {
             let msg = line.strip_prefix("wget: ").unwrap_or(line);
-            out.push(Event::error(ErrorKind::Dns, None, clip(&format!("wget: {msg}"))));
+            out.push(Event::error(
+                ErrorKind::Dns,
+                None,
+                clip(&format!("wget: {msg}")),
+            ));
         } else if let Some(c) = READ_ERROR.captures(line) {
             let what = &c[1];
             let msg = format!("wget: {}{}", what[..1].to_lowercase(), &what[1..]);
@@ -313,8 +310,14 @@ impl Parser for WgetParser {
                 filename: name,
                 size: None,
             });
-        } else if line.starts_with("ERROR: cannot verify") || line.contains("Unable to establish SSL") {
-            out.push(Event::error(ErrorKind::Network, None, clip(&format!("wget: {line}"))));
+        } else if line.starts_with("ERROR: cannot verify")
+            || line.contains("Unable to establish SSL")
+        {
+            out.push(Event::error(
+                ErrorKind::Network,
+                None,
+                clip(&format!("wget: {line}")),
+            ));
         } else if line.starts_with("wget: missing URL")
             || line.starts_with("wget: unrecognized option")
             || line.starts_with("wget: invalid option")
