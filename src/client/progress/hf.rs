@@ -23,9 +23,22 @@ pub(crate) struct HfParser {
     bar: Option<String>,
     /// A hub error whose message is on the next line.
     pending: Option<(String, Option<u16>)>,
+    /// `✓ Downloaded` seen; the next line may be `path: FILE`.
+    downloaded: bool,
 }
 
 impl HfParser {
+    fn complete(&mut self, path: Option<&str>, out: &mut Vec<Event>) {
+        self.downloaded = false;
+        out.push(Event::Complete {
+            stage: Stage::Download,
+            name: None,
+            filename: path.map(str::to_string).or_else(|| self.filename.clone()),
+            size: None,
+        });
+        self.bar = None;
+    }
+
     fn flush(&mut self, detail: Option<&str>, out: &mut Vec<Event>) {
         if let Some((name, code)) = self.pending.take() {
             let message = match detail {
@@ -49,6 +62,12 @@ impl Parser for HfParser {
         }
         if line.is_empty() {
             return;
+        }
+        if self.downloaded {
+            if let Some(path) = line.strip_prefix("path: ") {
+                return self.complete(Some(path), out);
+            }
+            self.complete(None, out);
         }
         if let Some(f) = tqdm::parse(line) {
             let desc = f.desc.unwrap_or("").to_string();
@@ -84,20 +103,9 @@ impl Parser for HfParser {
             let file = rest.split('\'').next().unwrap_or(rest).to_string();
             self.filename = Some(file);
         } else if let Some(path) = line.strip_prefix("Download complete. Moving file to ") {
-            out.push(Event::Complete {
-                stage: Stage::Download,
-                name: None,
-                filename: Some(path.to_string()),
-                size: None,
-            });
-            self.bar = None;
+            self.complete(Some(path), out);
         } else if line.starts_with("✓ Downloaded") {
-            out.push(Event::Complete {
-                stage: Stage::Download,
-                name: None,
-                filename: self.filename.clone(),
-                size: None,
-            });
+            self.downloaded = true;
         } else if let Some(msg) = line.strip_prefix("Error: ") {
             let code = if msg.contains("not found") {
                 Some(404)
@@ -131,6 +139,9 @@ impl Parser for HfParser {
     }
 
     fn finish(&mut self, out: &mut Vec<Event>) {
+        if self.downloaded {
+            self.complete(None, out);
+        }
         self.flush(None, out);
     }
 }

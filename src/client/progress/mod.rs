@@ -362,17 +362,42 @@ pub fn parser_for_command(command: &str) -> Box<dyn Parser> {
     }
 }
 
-/// Detects the tool from its first telling line, then delegates to it.
+/// Detects the tool from its first telling line, then delegates to it; a
+/// later line that only one tool prints at its start (`Now downloading "`,
+/// `--DATE--  URL`, `  % Total`, `Cloning into`, `Downloading 'F' to`,
+/// aria2's `Downloading N item(s)`) switches to that tool, so a log of
+/// several commands parses too.
 #[derive(Default)]
 pub struct AutoParser {
-    inner: Option<Box<dyn Parser>>,
+    inner: Option<(Tool, Box<dyn Parser>)>,
 }
 
 impl AutoParser {
-    fn detect(line: &str) -> Option<Tool> {
+    fn start_marker(line: &str) -> Option<Tool> {
         let l = line.trim_start();
-        if l.starts_with("Now downloading \"")
-            || l.starts_with("Images:")
+        if l.starts_with("Now downloading \"") {
+            Some(Tool::Civitdl)
+        } else if l.starts_with("--") && wget::is_wget_line(l) {
+            Some(Tool::Wget)
+        } else if l.starts_with("% Total") {
+            Some(Tool::Curl)
+        } else if l.starts_with("Cloning into ") {
+            Some(Tool::Git)
+        } else if l.starts_with("Downloading '") {
+            Some(Tool::Hf)
+        } else if l.contains("] Downloading ") && l.ends_with("item(s)") {
+            Some(Tool::Aria2c)
+        } else {
+            None
+        }
+    }
+
+    fn detect(line: &str) -> Option<Tool> {
+        if let Some(tool) = Self::start_marker(line) {
+            return Some(tool);
+        }
+        let l = line.trim_start();
+        if l.starts_with("Images:")
             || l.starts_with("Model:")
             || l.starts_with("APIException")
             || l.starts_with("InputException")
@@ -380,13 +405,13 @@ impl AutoParser {
             Some(Tool::Civitdl)
         } else if wget::is_wget_line(l) {
             Some(Tool::Wget)
-        } else if l.starts_with("% Total") || l.starts_with("curl: (") {
+        } else if l.starts_with("curl: (") {
             Some(Tool::Curl)
-        } else if l.starts_with("Cloning into ") || l.starts_with("fatal: ") {
+        } else if l.starts_with("fatal: ") {
             Some(Tool::Git)
         } else if l.contains(" [NOTICE] ") || l.contains(" [ERROR] ") || l.starts_with("[#") {
             Some(Tool::Aria2c)
-        } else if l.starts_with("Downloading '") || tqdm::parse(l).is_some() {
+        } else if tqdm::parse(l).is_some() {
             Some(Tool::Hf)
         } else {
             None
@@ -396,23 +421,23 @@ impl AutoParser {
 
 impl Parser for AutoParser {
     fn parse_line(&mut self, line: &str, out: &mut Vec<Event>) {
-        if self.inner.is_none() {
-            match Self::detect(line) {
-                Some(tool) => self.inner = Some(tool.parser()),
-                None => {
-                    if let Some(e) = units::common_error(line) {
-                        out.push(e);
-                    }
-                    return;
-                }
+        let found = match &self.inner {
+            None => Self::detect(line),
+            Some((current, _)) => Self::start_marker(line).filter(|t| t != current),
+        };
+        if let Some(tool) = found {
+            if let Some((_, mut old)) = self.inner.take() {
+                old.finish(out);
             }
+            self.inner = Some((tool, tool.parser()));
         }
-        if let Some(p) = &mut self.inner {
-            p.parse_line(line, out);
+        match &mut self.inner {
+            Some((_, p)) => p.parse_line(line, out),
+            None => out.extend(units::common_error(line)),
         }
     }
     fn finish(&mut self, out: &mut Vec<Event>) {
-        if let Some(p) = &mut self.inner {
+        if let Some((_, p)) = &mut self.inner {
             p.finish(out);
         }
     }

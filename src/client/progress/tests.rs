@@ -300,7 +300,13 @@ fn hf_bars_completion_and_hub_errors() {
     assert_eq!(p.last().unwrap().percent, Some(100.0));
     assert_eq!(p.last().unwrap().total_bytes, Some(20_000_000));
     assert!(has_complete(&ev));
-    assert!(has_complete(&events(Tool::Hf, &["hf2_tty.tty"])));
+    let ev = events(Tool::Hf, &["hf2_tty.tty"]);
+    assert!(ev.contains(&Event::Complete {
+        stage: Stage::Download,
+        name: None,
+        filename: Some("/workspace/ComfyUI/models/hf2/model.safetensors".into()),
+        size: None
+    }));
     assert!(has_complete(&events(
         Tool::Hf,
         &["hf_cli_notty.err", "hf_cli_notty.out"]
@@ -464,6 +470,37 @@ fn the_parser_is_picked_from_the_command() {
     let mut s = LineSplitter::new();
     s.push(&capture(&["wget_404.err"]), |l| p.parse_line(l, &mut out));
     assert_eq!(errors(&out)[0].2, "wget: ERROR 404: Not Found");
+}
+
+#[test]
+fn auto_detection_follows_a_log_of_several_tools() {
+    let log = capture(&[
+        "civ_ok_notty.out",
+        "wget_404.err",
+        "curl_dns.err",
+        "git_dns.err",
+        "aria_404.out",
+        "hf_cli_notty.err",
+    ]);
+    let mut stream = ProgressStream::new(Box::new(AutoParser::default()));
+    let mut ev = Vec::new();
+    stream.push(&log, &mut ev);
+    stream.finish(&mut ev);
+    let kinds: Vec<_> = errors(&ev).iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ErrorKind::Http, Some(404)),
+            (ErrorKind::Dns, None),
+            (ErrorKind::Dns, None),
+            (ErrorKind::Http, Some(404)),
+        ]
+    );
+    let completes = ev
+        .iter()
+        .filter(|e| matches!(e, Event::Complete { .. }))
+        .count();
+    assert_eq!(completes, 2, "civitdl's and hf's");
 }
 
 #[test]
