@@ -64,7 +64,9 @@ impl LineSplitter {
                         b']' => Esc::Osc,
                         _ => Esc::None, // two-byte sequence: drop both
                     };
-                    continue;
+                    if b != b'\r' && b != b'\n' {
+                        continue;
+                    }
                 }
                 Esc::Csi => {
                     if (0x40..=0x7e).contains(&b) {
@@ -199,6 +201,7 @@ mod tests {
             ["red", "ok"]
         );
         assert_eq!(strip_ansi("\x1b[36mhi\x1b[0m\nx"), "hi\nx");
+        assert_eq!(split(&[b"a\x1b\nb\x1b[3\nc"]), ["a", "b", "c"]);
     }
 
     #[test]

@@ -287,28 +287,48 @@ impl Tool {
         }
     }
 
-    /// The tool a shell command runs: the first word, in any `&&`, `||`, `;`
-    /// or `|` part, whose basename is a known program (`/venv/main/bin/civitdl`,
-    /// `huggingface-cli`, `git clone`, ...). `None` when there is none.
+    /// The tool a shell command runs: the program word (after `VAR=x`
+    /// assignments and wrappers like `sudo`, `env`, `nohup`, `timeout 60`)
+    /// of the first `&&`, `||`, `;` or `|` part that runs a known program
+    /// (`/venv/main/bin/civitdl`, `huggingface-cli`, `git clone`, ...).
+    /// `None` when no part does.
     pub fn from_command(command: &str) -> Option<Tool> {
-        let words = command
-            .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')'))
-            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-            .filter(|w| !w.is_empty());
-        for word in words {
-            let base = word.rsplit('/').next().unwrap_or(word);
-            let tool = match base {
-                "civitdl" => Tool::Civitdl,
-                "wget" => Tool::Wget,
-                "curl" => Tool::Curl,
-                "hf" | "huggingface-cli" => Tool::Hf,
-                "git" => Tool::Git,
-                "aria2c" => Tool::Aria2c,
-                _ => continue,
-            };
-            return Some(tool);
+        command
+            .split(['&', '|', ';', '\n', '(', ')'])
+            .find_map(Self::from_simple_command)
+    }
+
+    fn from_simple_command(part: &str) -> Option<Tool> {
+        let mut words = part
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''));
+        let program = loop {
+            let w = words.next()?;
+            let is_assignment = w
+                .split_once('=')
+                .is_some_and(|(name, _)| !name.is_empty() && !name.contains('/'));
+            match w {
+                _ if is_assignment || w.starts_with('-') => continue,
+                "sudo" | "env" | "nohup" | "nice" | "time" | "exec" | "command" | "stdbuf" => {
+                    continue
+                }
+                "timeout" => {
+                    words.next(); // its duration
+                    continue;
+                }
+                w => break w,
+            }
+        };
+        let base = program.rsplit('/').next().unwrap_or(program);
+        match base {
+            "civitdl" => Some(Tool::Civitdl),
+            "wget" => Some(Tool::Wget),
+            "curl" => Some(Tool::Curl),
+            "hf" | "huggingface-cli" => Some(Tool::Hf),
+            "git" => Some(Tool::Git),
+            "aria2c" => Some(Tool::Aria2c),
+            _ => None,
         }
-        None
     }
 
     /// A fresh parser for this tool.

@@ -460,6 +460,12 @@ fn the_parser_is_picked_from_the_command() {
         ("git clone https://github.com/a/b", Some(Tool::Git)),
         ("aria2c -x 4 URL", Some(Tool::Aria2c)),
         ("echo hi && whoami", None),
+        ("cd /workspace/git && mkdir -p wget", None),
+        (
+            "HF_HUB_ENABLE_HF_TRANSFER=1 sudo -E timeout 600 hf download a/b",
+            Some(Tool::Hf),
+        ),
+        ("ls | grep x; /usr/bin/aria2c -x4 URL", Some(Tool::Aria2c)),
     ];
     for (cmd, tool) in cases {
         assert_eq!(Tool::from_command(cmd), tool, "{cmd}");
