@@ -30,6 +30,18 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print a tool's emulated output locally, without SSH: `fakessh emit wget URL`.
     Emit(EmitArgs),
+    /// Parse a download tool's output (stdin) into JSON-line events.
+    Parse(ParseArgs),
+}
+
+#[derive(Args)]
+struct ParseArgs {
+    /// civitdl, wget, curl, hf, git, aria2c, or auto (from --command, else the output).
+    #[arg(long, default_value = "auto")]
+    tool: String,
+    /// The command that produced the log, to pick the parser.
+    #[arg(long)]
+    command: Option<String>,
 }
 
 #[derive(Args)]
@@ -174,6 +186,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Parse(args) => {
+            let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
+            fakessh::client::progress::cli::run(
+                &args.tool,
+                args.command.as_deref(),
+                stdin,
+                stdout,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Emit(args) => {
             let instance = Instance::create(instance_config(&args.instance)?)
                 .context("creating the instance's file tree")?;

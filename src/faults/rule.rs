@@ -287,56 +287,48 @@ impl FaultRule {
     }
 
     /// Fire for the first `n` matching runs only.
-    #[must_use]
     pub fn times(mut self, n: u64) -> Self {
         self.odds.times = Some(n);
         self
     }
 
     /// Fire on every `n`th matching run.
-    #[must_use]
     pub fn every(mut self, n: u64) -> Self {
         self.odds.every = Some(n);
         self
     }
 
     /// Let the first `n` matching runs through.
-    #[must_use]
     pub fn after(mut self, n: u64) -> Self {
         self.odds.after = Some(n);
         self
     }
 
     /// Fire with this chance, drawn from the instance's seeded RNG.
-    #[must_use]
     pub fn probability(mut self, p: f64) -> Self {
         self.odds.probability = p;
         self
     }
 
     /// Expect the rule to fire exactly `n` times (checked when the fixture drops).
-    #[must_use]
     pub fn expect(mut self, n: u64) -> Self {
         self.expect = Some(n);
         self
     }
 
     /// Names the rule for reports.
-    #[must_use]
     pub fn named(mut self, name: &str) -> Self {
         self.name = Some(name.to_string());
         self
     }
 
     /// Only command lines matching this regex.
-    #[must_use]
     pub fn command_matching(mut self, regex: &str) -> Self {
         self.matcher.command = Some(regex.to_string());
         self
     }
 
     /// Only URLs whose host matches this regex.
-    #[must_use]
     pub fn host_matching(mut self, regex: &str) -> Self {
         self.matcher.host = Some(regex.to_string());
         self

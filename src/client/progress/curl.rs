@@ -1,0 +1,111 @@
+//! curl 7.x/8.x: the progress meter (`  % Total    % Received ...` header, then
+//! 12-column rows once a second), the `-#` bar (`####   45.2%`), and
+//! `curl: (N) message` errors (22 HTTP, 6 DNS, 7 refused, 28 timeout, 18/56
+//! read, 23 write, 35/60 TLS). A message may follow a meter row on the same
+//! line (curl prints no newline before it).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::units::{clip, common_error, curl_message_kind, parse_size};
+use super::{ErrorKind, Event, Parser, Progress, Stage};
+
+static METER: LazyLock<Regex> = LazyLock::new(|| {
+    let size = r"([\d.]+[kMGTPE]?)";
+    let time = r"(--:--:--|\d+:\d\d:\d\d|\d+d \d\dh|\d+h)";
+    Regex::new(&format!(
+        r"^\s*(\d{{1,3}})\s+{size}\s+(\d{{1,3}})\s+{size}\s+(\d{{1,3}})\s+{size}\s+{size}\s+{size}\s+{time}\s+{time}\s+{time}\s+{size}\s*$"
+    ))
+    .expect("curl meter regex")
+});
+static HASH_BAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[#\s]*\s(\d{1,3}\.\d)%$").expect("curl bar regex"));
+static ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"curl: \((\d+)\) (.*)$").expect("curl error regex"));
+static HTTP_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"returned error: (\d{3})").expect("curl code regex"));
+
+/// Parser state for one curl run.
+#[derive(Debug, Default)]
+pub(crate) struct CurlParser {
+    started: bool,
+}
+
+impl CurlParser {
+    fn start(&mut self, out: &mut Vec<Event>) {
+        if !self.started {
+            self.started = true;
+            out.push(Event::StageStart {
+                stage: Stage::Download,
+                name: None,
+            });
+        }
+    }
+}
+
+fn known_time(t: &str) -> Option<String> {
+    (t != "--:--:--").then(|| t.to_string())
+}
+
+impl Parser for CurlParser {
+    fn parse_line(&mut self, raw: &str, out: &mut Vec<Event>) {
+        let (meter, message) = match raw.find("curl: (") {
+            Some(i) => (&raw[..i], Some(&raw[i..])),
+            None => (raw, None),
+        };
+        if let Some(c) = METER.captures(meter) {
+            self.start(out);
+            let total = &c[2];
+            let total_known = total != "0";
+            let speed = &c[12];
+            out.push(Event::Progress(Progress {
+                stage: Some(Stage::Download),
+                percent: c[3].parse().ok().filter(|_| total_known),
+                downloaded: Some(c[4].to_string()),
+                total: total_known.then(|| total.to_string()),
+                speed: Some(format!("{speed}B/s")),
+                eta: known_time(&c[11]),
+                elapsed: known_time(&c[10]),
+                filename: None,
+                name: None,
+                downloaded_bytes: parse_size(&c[4], true),
+                total_bytes: total_known.then(|| parse_size(total, true)).flatten(),
+            }));
+        } else if let Some(c) = HASH_BAR.captures(meter.trim_end()) {
+            self.start(out);
+            out.push(Event::Progress(Progress {
+                stage: Some(Stage::Download),
+                percent: c[1].parse().ok(),
+                ..Progress::default()
+            }));
+        } else if meter.trim_start().starts_with("% Total") {
+            self.start(out);
+        }
+        let Some(message) = message else {
+            if let Some(e) = common_error(raw) {
+                out.push(e);
+            }
+            return;
+        };
+        let Some(c) = ERROR.captures(message) else {
+            return;
+        };
+        let n: u32 = c[1].parse().unwrap_or(0);
+        let text = &c[2];
+        let (kind, code) = match n {
+            22 => (
+                ErrorKind::Http,
+                HTTP_CODE.captures(text).and_then(|m| m[1].parse().ok()),
+            ),
+            6 => (ErrorKind::Dns, None),
+            7 => (ErrorKind::Refused, None),
+            28 => (ErrorKind::Timeout, None),
+            18 | 56 | 92 => (ErrorKind::Read, None),
+            35 | 51 | 58 | 60 => (ErrorKind::Network, None),
+            1..=4 | 43 => (ErrorKind::Usage, None),
+            _ => (curl_message_kind(text).unwrap_or(ErrorKind::Other), None),
+        };
+        out.push(Event::error(kind, code, clip(message)));
+    }
+}

@@ -1,0 +1,227 @@
+//! Splits a byte stream into lines the way the original handler reads a
+//! remote command: `\r`, `\n` and `\r\n` all end a line (so each progress
+//! redraw is a line), ANSI escape sequences are dropped, invalid UTF-8 is
+//! replaced, and no line grows past a bound (the rest is dropped, not kept).
+
+/// The default longest line kept, in bytes; longer lines are truncated.
+pub const DEFAULT_MAX_LINE: usize = 16 * 1024;
+
+/// An incremental line splitter with bounded memory.
+#[derive(Debug)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+    max_line: usize,
+    /// The last byte seen was `\r`: a following `\n` ends nothing.
+    after_cr: bool,
+    /// Escape-sequence state, carried across chunks.
+    esc: Esc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Esc {
+    None,
+    /// Just after ESC.
+    Start,
+    /// Inside `ESC [ ...` until a final byte 0x40..=0x7e.
+    Csi,
+    /// Inside `ESC ] ...` until BEL or `ESC \`.
+    Osc,
+    /// Inside an OSC, just after ESC.
+    OscAfterEscape,
+}
+
+impl Default for LineSplitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineSplitter {
+    /// A splitter keeping lines up to [`DEFAULT_MAX_LINE`] bytes.
+    pub fn new() -> Self {
+        Self::with_max_line(DEFAULT_MAX_LINE)
+    }
+
+    /// A splitter keeping lines up to `max_line` bytes (at least 1).
+    pub fn with_max_line(max_line: usize) -> Self {
+        LineSplitter {
+            buf: Vec::with_capacity(256),
+            max_line: max_line.max(1),
+            after_cr: false,
+            esc: Esc::None,
+        }
+    }
+
+    /// Feeds bytes; calls `on_line` with each line they end (without its
+    /// terminator, ANSI codes removed, lossily decoded).
+    pub fn push(&mut self, bytes: &[u8], mut on_line: impl FnMut(&str)) {
+        for &b in bytes {
+            match self.esc {
+                Esc::None => {}
+                Esc::Start => {
+                    self.esc = match b {
+                        b'[' => Esc::Csi,
+                        b']' => Esc::Osc,
+                        _ => Esc::None, // two-byte sequence: drop both
+                    };
+                    if b != b'\r' && b != b'\n' {
+                        continue;
+                    }
+                }
+                Esc::Csi => {
+                    if (0x40..=0x7e).contains(&b) {
+                        self.esc = Esc::None;
+                    }
+                    if b != b'\r' && b != b'\n' {
+                        continue;
+                    }
+                    self.esc = Esc::None; // a broken sequence never eats a line end
+                }
+                Esc::Osc | Esc::OscAfterEscape => {
+                    self.esc = match (self.esc, b) {
+                        (_, 0x07) | (Esc::OscAfterEscape, b'\\') => Esc::None,
+                        (_, 0x1b) => Esc::OscAfterEscape,
+                        (_, b'\r' | b'\n') => Esc::None,
+                        _ => Esc::Osc,
+                    };
+                    if self.esc != Esc::None || (b != b'\r' && b != b'\n') {
+                        continue;
+                    }
+                }
+            }
+            match b {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\r' | b'\n' => {
+                    self.after_cr = b == b'\r';
+                    self.emit(&mut on_line);
+                }
+                0x1b => {
+                    self.after_cr = false;
+                    self.esc = Esc::Start;
+                }
+                _ => {
+                    self.after_cr = false;
+                    if self.buf.len() < self.max_line {
+                        self.buf.push(b);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: calls `on_line` with the last line if it had no
+    /// terminator.
+    pub fn finish(&mut self, mut on_line: impl FnMut(&str)) {
+        if !self.buf.is_empty() {
+            self.emit(&mut on_line);
+        }
+        self.after_cr = false;
+        self.esc = Esc::None;
+    }
+
+    fn emit(&mut self, on_line: &mut impl FnMut(&str)) {
+        match std::str::from_utf8(&self.buf) {
+            Ok(s) => on_line(s),
+            Err(e) if e.error_len().is_none() && self.buf.len() >= self.max_line => {
+                // truncation cut a character in half: drop the partial tail
+                let s = std::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or_default();
+                on_line(s)
+            }
+            Err(_) => on_line(&String::from_utf8_lossy(&self.buf)),
+        }
+        self.buf.clear();
+        if self.buf.capacity() > 64 * 1024 {
+            self.buf.shrink_to(256);
+        }
+    }
+}
+
+/// `text` without ANSI escape sequences (CSI like `\e[31m`, OSC, two-byte).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' {
+                        break;
+                    }
+                    if c == '\x1b' {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(chunks: &[&[u8]]) -> Vec<String> {
+        let mut s = LineSplitter::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            s.push(c, |l| out.push(l.to_string()));
+        }
+        s.finish(|l| out.push(l.to_string()));
+        out
+    }
+
+    #[test]
+    fn cr_lf_and_crlf_each_end_one_line() {
+        assert_eq!(split(&[b"a\rb\nc\r\nd"]), ["a", "b", "c", "d"]);
+        assert_eq!(split(&[b"a\r", b"\nb"]), ["a", "b"]);
+        assert_eq!(split(&[b"a\n\nb\r\r"]), ["a", "", "b", ""]);
+    }
+
+    #[test]
+    fn ansi_colours_are_stripped_even_across_chunks() {
+        assert_eq!(
+            split(&[
+                b"\x1b[1m\x1b[3",
+                b"1mred\x1b[0m\x1b[K\n\x1b]0;title\x07ok\n"
+            ]),
+            ["red", "ok"]
+        );
+        assert_eq!(strip_ansi("\x1b[36mhi\x1b[0m\nx"), "hi\nx");
+        assert_eq!(split(&[b"a\x1b\nb\x1b[3\nc"]), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_one_megabyte_line_is_truncated_not_kept() {
+        let big = vec![b'x'; 1 << 20];
+        let mut s = LineSplitter::with_max_line(1000);
+        let mut lens = Vec::new();
+        s.push(&big, |l| lens.push(l.len()));
+        assert!(s.buf.len() <= 1000);
+        s.push(b"\nok\n", |l| lens.push(l.len()));
+        assert_eq!(lens, [1000, 2]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        assert_eq!(split(&[b"a\xff\xfeb\n"]), ["a\u{fffd}\u{fffd}b"]);
+        // a multi-byte character cut by the bound is dropped whole
+        let mut s = LineSplitter::with_max_line(4);
+        let mut out = Vec::new();
+        s.push("abc█\n".as_bytes(), |l| out.push(l.to_string()));
+        assert_eq!(out, ["abc"]);
+    }
+}

@@ -1,0 +1,347 @@
+//! GNU wget 1.21: the header lines (`--DATE--  URL`, `Connecting to`, `HTTP
+//! request sent, awaiting response... 200 OK`, `Length:`, `Saving to:`), the
+//! bar (`name  35%[=>   ]   1.02M   984KB/s    eta 2s`, also without a length
+//! and under `-q --show-progress`), dot rows (default, binary, mega, giga,
+//! `dotbytes`), `saved [N/N]`, `-nv` lines, and the failures: `ERROR 404:
+//! Not Found.`, 401, DNS, refused, read errors with `(try: N)` retries and
+//! `Giving up.`, disk full, usage errors.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::units::{clip, common_error, parse_size};
+use super::{ErrorKind, Event, Parser, Progress, Stage};
+
+static START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--\s+(?:\(try:\s*(\d+)\)\s+)?").expect("re")
+});
+static RESPONSE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"request sent, awaiting response\.\.\. (\d{3})\s*(.*)$").expect("re")
+});
+static HTTP_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ERROR (\d{3}): (.*?)\.?$").expect("re"));
+static LENGTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^Length: (\d+)(?: \(([^)]*)\))?").expect("re"));
+static SAVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"- (?:['‘](.*)['’] saved|written to stdout) \[(\d+)(?:/(\d+))?\]").expect("re")
+});
+static NV: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#" URL:\S* \[(\d+)(?:/\d+)?\] -> "(.*)" \[\d+\]$"#).expect("re"));
+static READ_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"- (Read error at byte \S+ \([^)]*\)|Connection closed at byte \d+)\. (Retrying|Giving up)\.")
+        .expect("re")
+});
+static BAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<name>.*?)\s*(?:(?P<pct>\d{1,3})%)?\[[=>+<\- ]*\]\s+(?P<size>[\d.]+[KMGTPE]?)\s+(?P<rate>--\.-|[\d.]+) ?(?P<unit>[KMGT]?B/s)(?:\s+(?P<kind>eta|in) (?P<t>.+?))?\s*$",
+    )
+    .expect("re")
+});
+static DOTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*(?P<off>\d+)K (?P<dots>[.,][., ]*?)\s+(?:(?P<pct>\d{1,3})%\s+)?(?P<rate>[\d.]+)\s?(?P<u>[KMG]?)(?:\s*=(?P<el>\S+)|\s+(?P<eta>\S+))?\s*$",
+    )
+    .expect("re")
+});
+
+/// Whether a line looks like wget's (for output-based detection).
+pub(crate) fn is_wget_line(line: &str) -> bool {
+    START.is_match(line)
+        || line.starts_with("Resolving ")
+        || line.starts_with("Connecting to ")
+        || line.starts_with("HTTP request sent")
+        || line.starts_with("Saving to: ")
+        || line.starts_with("wget: ")
+        || BAR.is_match(line)
+        || DOTS.is_match(line)
+}
+
+/// Parser state for one wget run.
+#[derive(Debug, Default)]
+pub(crate) struct WgetParser {
+    filename: Option<String>,
+    total_bytes: Option<u64>,
+    total_text: Option<String>,
+    last_reason: Option<String>,
+    /// Offset (KiB) and dot count of the previous dot row.
+    prev_row: Option<(u64, u64)>,
+    /// The bytes a dot stands for, once known.
+    dot_bytes: Option<u64>,
+}
+
+fn unquote(s: &str) -> &str {
+    s.trim()
+        .trim_start_matches(['\'', '‘', '`'])
+        .trim_end_matches(['\'', '’'])
+}
+
+/// wget's own size rendering: 1024-based, two decimals (216.00K).
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["K", "M", "G", "T", "P", "E"];
+    if bytes < 1024 {
+        return bytes.to_string();
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if v >= 1000.0 {
+        format!("{v:.0}{}", UNITS[i])
+    } else {
+        format!("{v:.2}{}", UNITS[i])
+    }
+}
+
+impl WgetParser {
+    fn progress(&self) -> Progress {
+        Progress {
+            stage: Some(Stage::Download),
+            total: self.total_text.clone(),
+            total_bytes: self.total_bytes,
+            filename: self.filename.clone(),
+            ..Progress::default()
+        }
+    }
+
+    fn bar(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
+        let mut p = self.progress();
+        p.percent = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        p.downloaded = Some(c["size"].to_string());
+        p.downloaded_bytes = parse_size(&c["size"], true);
+        if &c["rate"] != "--.-" {
+            p.speed = Some(format!("{}{}", &c["rate"], &c["unit"]));
+        }
+        match c.name("kind").map(|m| m.as_str()) {
+            Some("eta") => p.eta = c.name("t").map(|m| m.as_str().trim().to_string()),
+            Some("in") => p.elapsed = c.name("t").map(|m| m.as_str().trim().to_string()),
+            _ => {}
+        }
+        if p.filename.is_none() {
+            let name = c["name"].trim();
+            if !name.is_empty() {
+                p.filename = Some(name.to_string());
+            }
+        }
+        out.push(Event::Progress(p));
+    }
+
+    fn dots(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
+        let off_kb: u64 = c["off"].parse().unwrap_or(0);
+        let dots = &c["dots"];
+        let count = dots.chars().filter(|&ch| ch == '.' || ch == ',').count() as u64;
+        let group = dots.split(' ').next().map_or(0, str::len);
+        // The dot size: the step between this row and the previous (full)
+        // row, over that row's dot count; else guessed below.
+        if let (Some((prev_kb, prev_count)), None) = (self.prev_row, self.dot_bytes) {
+            if off_kb > prev_kb {
+                self.dot_bytes = ((off_kb - prev_kb) * 1024).checked_div(prev_count);
+            }
+        }
+        self.prev_row = Some((off_kb, count));
+        let pct: Option<u64> = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        let guess = match group {
+            10 => 1024,
+            16 => 8 * 1024,
+            _ => 64 * 1024,
+        };
+        // Without a previous row, pick the dot size that gives the
+        // percentage wget printed (mega vs giga, `-e dotbytes=4M`).
+        let dot = match (self.dot_bytes, self.total_bytes, pct) {
+            (Some(d), _, _) => d,
+            (None, Some(t), Some(p)) if t > 0 => [guess, 1024, 8192, 65536, 1 << 20, 4 << 20]
+                .into_iter()
+                .find(|&d| (off_kb * 1024 + count * d).min(t) * 100 / t == p)
+                .unwrap_or(guess),
+            _ => guess,
+        };
+        let mut got = off_kb * 1024 + count * dot;
+        if let Some(t) = self.total_bytes {
+            got = if pct == Some(100) { t } else { got.min(t) };
+        }
+        let mut p = self.progress();
+        p.percent = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        p.downloaded = Some(human(got));
+        p.downloaded_bytes = Some(got);
+        p.speed = Some(format!("{}{}B/s", &c["rate"], &c["u"]));
+        p.eta = c.name("eta").map(|m| m.as_str().to_string());
+        p.elapsed = c.name("el").map(|m| m.as_str().to_string());
+        out.push(Event::Progress(p));
+    }
+}
+
+impl Parser for WgetParser {
+    fn parse_line(&mut self, raw: &str, out: &mut Vec<Event>) {
+        let line = raw.trim_end();
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some(c) = DOTS.captures(line) {
+            return self.dots(&c, out);
+        }
+        if let Some(c) = BAR.captures(line) {
+            return self.bar(&c, out);
+        }
+        if let Some(e) = common_error(line) {
+            out.push(e);
+        } else if let Some(c) = START.captures(line) {
+            self.prev_row = None;
+            self.dot_bytes = None;
+            if let Some(n) = c.get(1).and_then(|m| m.as_str().parse().ok()) {
+                out.push(Event::Retrying { attempt: Some(n) });
+            } else {
+                self.filename = None;
+                self.total_bytes = None;
+                self.total_text = None;
+            }
+        } else if let Some(rest) = line.strip_prefix("Connecting to ") {
+            let (target, result) = rest.split_once("... ").unwrap_or((rest, ""));
+            let host = match target.split_once(' ') {
+                // name (name)|ip|:port
+                Some((name, tail)) => match tail.rsplit_once("|:") {
+                    Some((_, port)) => format!("{name}:{port}"),
+                    None => name.to_string(),
+                },
+                None => target.to_string(),
+            };
+            out.push(Event::Connecting { host: host.clone() });
+            if let Some(why) = result.strip_prefix("failed: ") {
+                let why = why.trim_end_matches('.');
+                let kind = if why.contains("refused") {
+                    ErrorKind::Refused
+                } else if why.contains("timed out") {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Network
+                };
+                out.push(Event::error(
+                    kind,
+                    None,
+                    clip(&format!("wget: connecting to {host} failed: {why}")),
+                ));
+            }
+        } else if let Some(c) = RESPONSE.captures(line) {
+            let code = c[1].parse().unwrap_or(0);
+            let text = c[2].trim().to_string();
+            self.last_reason = Some(text.clone());
+            out.push(Event::HttpResponse { code, text });
+        } else if let Some(c) = LENGTH.captures(line) {
+            self.total_bytes = c[1].parse().ok();
+            self.total_text = Some(c.get(2).map_or(&c[1], |m| m.as_str()).to_string());
+        } else if line.starts_with("Length: unspecified") {
+            self.total_bytes = None;
+            self.total_text = None;
+        } else if let Some(rest) = line.strip_prefix("Saving to: ") {
+            let name = unquote(rest).to_string();
+            self.filename = Some(name.clone());
+            out.push(Event::StageStart {
+                stage: Stage::Download,
+                name: Some(name),
+            });
+        } else if let Some(c) = SAVED.captures(line) {
+            let filename = c
+                .get(1)
+                .map(|m| m.as_str().to_string())
+                .or_else(|| Some("STDOUT".to_string()));
+            out.push(Event::Complete {
+                stage: Stage::Download,
+                name: None,
+                filename,
+                size: c[2].parse().ok(),
+            });
+        } else if let Some(c) = NV.captures(line) {
+            out.push(Event::Complete {
+                stage: Stage::Download,
+                name: None,
+                filename: Some(c[2].to_string()),
+                size: c[1].parse().ok(),
+            });
+        } else if let Some(c) = HTTP_ERROR.captures(line) {
+            let code: u16 = c[1].parse().unwrap_or(0);
+            out.push(Event::error(
+                ErrorKind::Http,
+                Some(code),
+                format!("wget: ERROR {code}: {}", &c[2]),
+            ));
+        } else if line.starts_with("Username/Password Authentication Failed") {
+            let reason = self.last_reason.as_deref().unwrap_or("Unauthorized");
+            out.push(Event::error(
+                ErrorKind::Http,
+                Some(401),
+                format!("wget: ERROR 401: {reason} (Username/Password Authentication Failed)"),
+            ));
+        } else if line.contains("unable to resolve host address") {
+            let msg = line.strip_prefix("wget: ").unwrap_or(line);
+            out.push(Event::error(
+                ErrorKind::Dns,
+                None,
+                clip(&format!("wget: {msg}")),
+            ));
+        } else if let Some(c) = READ_ERROR.captures(line) {
+            let what = &c[1];
+            let msg = format!("wget: {}{}", what[..1].to_lowercase(), &what[1..]);
+            out.push(Event::error(ErrorKind::Read, None, clip(&msg)));
+            if &c[2] == "Giving up" {
+                out.push(Event::GaveUp {
+                    message: "Giving up.".into(),
+                });
+            }
+        } else if line == "Giving up." {
+            out.push(Event::GaveUp {
+                message: line.to_string(),
+            });
+        } else if line.contains("The file is already fully retrieved") {
+            out.push(Event::Complete {
+                stage: Stage::Download,
+                name: None,
+                filename: self.filename.clone(),
+                size: self.total_bytes,
+            });
+        } else if line.starts_with("File ") && line.contains(" already there; not retrieving") {
+            let name = line
+                .strip_prefix("File ")
+                .and_then(|r| r.split(" already there").next())
+                .map(|n| unquote(n).to_string());
+            out.push(Event::Complete {
+                stage: Stage::Download,
+                name: None,
+                filename: name,
+                size: None,
+            });
+        } else if line.starts_with("ERROR: cannot verify")
+            || line.contains("Unable to establish SSL")
+        {
+            out.push(Event::error(
+                ErrorKind::Network,
+                None,
+                clip(&format!("wget: {line}")),
+            ));
+        } else if line.starts_with("wget: missing URL")
+            || line.starts_with("wget: unrecognized option")
+            || line.starts_with("wget: invalid option")
+            || line.contains(": Unsupported scheme")
+            || line.starts_with("wget: option requires")
+        {
+            let msg = if line.starts_with("wget: ") {
+                line.to_string()
+            } else {
+                format!("wget: {line}")
+            };
+            out.push(Event::error(ErrorKind::Usage, None, clip(&msg)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_match_wget() {
+        assert_eq!(human(221_184), "216.00K");
+        assert_eq!(human(3_000_000), "2.86M");
+        assert_eq!(human(1000), "1000");
+    }
+}
