@@ -8,6 +8,7 @@
 pub mod client;
 pub mod faults;
 pub mod fixture;
+pub mod fleet;
 pub mod instance;
 pub mod journal;
 pub mod program;

@@ -57,6 +57,10 @@ struct EmitArgs {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// Serve many instances from a fleet file (TOML `[[instance]]` entries);
+    /// the other instance flags are their defaults.
+    #[arg(long, env = "FAKESSH_FLEET")]
+    fleet: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "FAKESSH_LISTEN", default_value = "127.0.0.1:2222")]
     listen: SocketAddr,
@@ -114,7 +118,7 @@ struct InstanceArgs {
     #[arg(long, env = "FAKESSH_TIME_SCALE", default_value_t = 1.0)]
     time_scale: f64,
     /// Download bandwidth per transfer, bytes/s with an optional K/M/G suffix (e.g. 40M).
-    #[arg(long, env = "FAKESSH_BANDWIDTH", default_value = "40M", value_parser = parse_rate)]
+    #[arg(long, env = "FAKESSH_BANDWIDTH", default_value = "40M", value_parser = fakessh::tools::transfer::parse_rate)]
     bandwidth: u64,
     /// Relative jitter of the transfer rate (0.05 = ±5%).
     #[arg(long, env = "FAKESSH_JITTER", default_value_t = 0.05)]
@@ -137,24 +141,6 @@ struct InstanceArgs {
     /// Journal entries kept in memory (oldest dropped).
     #[arg(long, env = "FAKESSH_JOURNAL_CAPACITY", default_value_t = fakessh::journal::DEFAULT_CAPACITY)]
     journal_capacity: usize,
-}
-
-/// `40M`, `1.5G`, `800K`, `100MB/s` or a plain number of bytes per second.
-fn parse_rate(text: &str) -> Result<u64, String> {
-    let t = text
-        .trim()
-        .trim_end_matches("/s")
-        .trim_end_matches(['B', 'b']);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1e3),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
-        _ => (t, 1.0),
-    };
-    match num.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok((v * mult) as u64),
-        _ => Err(format!("{text:?} is not a rate like 40M or 1500000")),
-    }
 }
 
 fn main() -> ExitCode {
@@ -265,48 +251,79 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    // Everything is checked before the port is bound: no half-started server.
-    let config = instance_config(&args.instance)?;
-    let host_key = match &args.host_key {
-        Some(path) => server::keys::load_or_generate(path)?,
-        None => server::keys::generate(),
+    // Everything is checked before any port is bound: no half-started fleet.
+    let base = instance_config(&args.instance)?;
+    let members = match &args.fleet {
+        Some(path) => fakessh::fleet::load(path, &base)?,
+        None => vec![fakessh::fleet::FleetMember {
+            config: base,
+            listen: args.listen,
+            host_key: args.host_key.clone(),
+        }],
     };
     let mut auth = AuthPolicy::default();
     if let Some(path) = &args.authorized_keys {
         auth.authorized_keys = Some(AuthPolicy::read_authorized_keys(path)?);
     }
     auth.password = args.password.clone();
-    let instance = Instance::create(config).context("creating the instance's file tree")?;
-    let server_config = ServerConfig {
-        listen: args.listen,
-        host_key,
-        auth,
-    };
+    let mut planned = Vec::new();
+    for m in members {
+        let host_key = match &m.host_key {
+            Some(path) => server::keys::load_or_generate(path)?,
+            None => server::keys::generate(),
+        };
+        let id = m.config.id.clone();
+        let instance = Instance::create(m.config).with_context(|| format!("instance {id}"))?;
+        planned.push((
+            instance,
+            ServerConfig {
+                listen: m.listen,
+                host_key,
+                auth: auth.clone(),
+            },
+        ));
+    }
     // Handlers go in before the address is announced: a SIGTERM sent as
     // soon as the line appears must still shut down cleanly.
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let mut running = server::start(instance.clone(), server_config)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let mut running = Vec::new();
+    for (instance, config) in planned {
+        let listen = config.listen;
+        let server = server::start(instance.clone(), config)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        running.push((instance, server));
+    }
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {}", running.local_addr())?;
+        for (instance, server) in &running {
+            if args.fleet.is_some() {
+                writeln!(
+                    out,
+                    "listening on {} id={}",
+                    server.local_addr(),
+                    instance.config.id
+                )?;
+            } else {
+                writeln!(out, "listening on {}", server.local_addr())?;
+            }
+            tracing::info!(
+                root = %instance.sandbox.root().display(),
+                host_key = %server::keys::fingerprint(server.host_key().public_key()),
+                "serving instance {}",
+                instance.config.id
+            );
+        }
         out.flush()?;
     }
-    tracing::info!(
-        root = %instance.sandbox.root().display(),
-        host_key = %server::keys::fingerprint(running.host_key().public_key()),
-        "serving instance {}",
-        instance.config.id
-    );
     tokio::select! {
         _ = int.recv() => tracing::info!("interrupted; shutting down"),
         _ = term.recv() => tracing::info!("terminated; shutting down"),
-        _ = running.wait() => {}
     }
-    running.shutdown().await;
-    drop(instance);
+    for (_, server) in running {
+        server.shutdown().await;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -77,3 +77,58 @@ fn unsafe_kill(pid: u32) {
         .unwrap();
     assert!(ok.success());
 }
+
+#[test]
+fn a_fleet_file_serves_several_instances_each_with_its_own_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet.toml");
+    std::fs::write(
+        &fleet,
+        "[[instance]]\nid = \"gpu_a\"\nlisten = \"127.0.0.1:0\"\nhostname = \"C.1\"\ngpus = 2\n\n[[instance]]\nid = \"gpu_b\"\nlisten = \"127.0.0.1:0\"\nhostname = \"C.2\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fakessh"))
+        .args(["serve", "--fleet"])
+        .arg(&fleet)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut ports = Vec::new();
+    for id in ["gpu_a", "gpu_b"] {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.trim().ends_with(&format!("id={id}")), "{line}");
+        let addr = line.split_whitespace().nth(2).unwrap();
+        ports.push(addr.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+    }
+    let key_dir = tempfile::tempdir().unwrap();
+    let key = key_dir.path().join("k");
+    std::fs::copy(crate::support::key_path("test_client_ed25519"), &key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut names = Vec::new();
+    for port in &ports {
+        let out = Command::new("ssh")
+            .args(["-p", &port.to_string(), "-i"])
+            .arg(&key)
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "BatchMode=yes",
+                "root@127.0.0.1",
+                "hostname; nvidia-smi -L | wc -l",
+            ])
+            .output()
+            .unwrap();
+        names.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert_eq!(names, ["C.1\n2\n", "C.2\n1\n"]);
+    unsafe_kill(child.id());
+    assert!(child.wait().unwrap().success());
+}
