@@ -64,6 +64,24 @@ impl Link {
     }
 }
 
+/// `40M`, `1.5G`, `800K`, `100MB/s` or a plain number of bytes per second.
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let t = text
+        .trim()
+        .trim_end_matches("/s")
+        .trim_end_matches(['B', 'b']);
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1e3),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
+        _ => (t, 1.0),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok((v * mult) as u64),
+        _ => Err(format!("{text:?} is not a rate like 40M or 1500000")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,23 +101,5 @@ mod tests {
         let mut l = Link::new(1_000_000.0, 0.0, ChaCha8Rng::seed_from_u64(1));
         assert_eq!(l.bytes_in(0.2), 200_000);
         assert_eq!(l.secs_for(500_000), 0.5);
-    }
-}
-
-/// `40M`, `1.5G`, `800K`, `100MB/s` or a plain number of bytes per second.
-pub fn parse_rate(text: &str) -> Result<u64, String> {
-    let t = text
-        .trim()
-        .trim_end_matches("/s")
-        .trim_end_matches(['B', 'b']);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1e3),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
-        _ => (t, 1.0),
-    };
-    match num.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok((v * mult) as u64),
-        _ => Err(format!("{text:?} is not a rate like 40M or 1500000")),
     }
 }
