@@ -14,6 +14,7 @@ pub mod emit;
 mod files;
 pub mod golden;
 mod out;
+mod remote;
 pub mod tqdm;
 pub mod transfer;
 pub mod wget;
