@@ -86,3 +86,6 @@ pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod fault_tests;

@@ -116,6 +116,12 @@ impl<'a> Remote<'a> {
         r
     }
 
+    /// The byte of a `size`-byte transfer at which a `disconnect_at` fault
+    /// drops the session, so transfers can stop exactly there.
+    pub(crate) fn disconnect_at(&self, size: u64) -> Option<u64> {
+        self.faults.disconnect_at().map(|p| share(size, p))
+    }
+
     /// Reports that the transfer reached `done` of `total` bytes; true when
     /// a `disconnect_at` fault drops the SSH session now (stop at once).
     pub(crate) fn at_progress(&self, done: u64, total: u64) -> bool {

@@ -4,6 +4,12 @@
 //! `-q`, `-nv`, `--show-progress`, `-O`, `-O -`, `-P`, `-c`, `-nc`,
 //! `--content-disposition`, `.N` suffixes, tries and read timeouts; its
 //! errors and exit codes; the file at the right path, sparse, exact size.
+//! Tool-depth faults come through [`Remote`]: HTTP status (401 exit 6;
+//! other 4xx/5xx `ERROR N` exit 8, retried only for 504 and codes in
+//! `--retry-on-http-error`), drop (`Read error ... (Connection reset by
+//! peer)` and a resumed try), stall (`--.-KB/s`, a read timeout when it
+//! outlasts `--read-timeout`), rate cap, DNS and refused (exit 4), disk full
+//! (`Cannot write to ... (No space left on device).` exit 3) and disconnect.
 
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
@@ -884,7 +890,9 @@ impl Run<'_> {
                 self.v("HTTP request sent, awaiting response... ").await;
                 self.io.flush().await;
                 self.wait(0.05, 0.3).await;
-                let r = self.remote.fetch(&cur_text, attempt, self.o.authorized, hops);
+                let r = self
+                    .remote
+                    .fetch(&cur_text, attempt, self.o.authorized, hops);
                 if (300..400).contains(&r.status) && r.location.is_some() && hops < 20 {
                     let loc = r.location.clone().unwrap_or_default();
                     self.v(format!(
@@ -934,8 +942,12 @@ impl Run<'_> {
                     self.nq(format!("{text}:\n")).await;
                 }
                 let last = attempt >= self.o.tries;
-                self.v(if last { "Giving up.\n\n" } else { "Retrying.\n\n" })
-                    .await;
+                self.v(if last {
+                    "Giving up.\n\n"
+                } else {
+                    "Retrying.\n\n"
+                })
+                .await;
                 if last {
                     return 4;
                 }
@@ -1077,7 +1089,7 @@ impl Run<'_> {
                         self.nq(format!(
                             "{date} URL:{cur_text} [{len}] -> \"{n}\" [{attempt}]\n"
                         ))
-                            .await;
+                        .await;
                     }
                     return 0;
                 }
@@ -1225,7 +1237,12 @@ impl Run<'_> {
                 break;
             }
             // The next point something happens at.
-            let limit = [Some(stop_at), pause.map(|p| p.0), disk_full]
+            let hangup = self
+                .remote
+                .disconnect_at(resp.size)
+                .map(|at| at.saturating_sub(initial))
+                .filter(|at| *at > got);
+            let limit = [Some(stop_at), pause.map(|p| p.0), disk_full, hangup]
                 .into_iter()
                 .flatten()
                 .min()
