@@ -35,6 +35,9 @@ pub enum FailKind {
     Drop,
     /// The server stops sending (a read timeout fires).
     Stall,
+    /// The connection is reset (`ECONNRESET`): wget's `Read error at byte
+    /// N/M (Connection reset by peer)`.
+    Reset,
 }
 
 /// A pinned answer for one URL.
@@ -221,6 +224,9 @@ pub struct Response {
     pub rate: Option<f64>,
     /// Where and how this try fails part-way.
     pub fail: Option<(FailKind, u64)>,
+    /// A pause in the body: no bytes after this byte for this many seconds
+    /// (`None` = forever).
+    pub stall: Option<(u64, Option<f64>)>,
 }
 
 /// A civitai model with its first version, as the API describes it.
@@ -578,6 +584,7 @@ impl Catalog {
                 location: e.location.clone(),
                 rate: e.rate_bytes_per_s,
                 fail,
+                stall: None,
             };
         }
         let Some(url) = url else {
@@ -671,6 +678,7 @@ fn simple(status: u16, size: u64, ctype: &str) -> Response {
         location: None,
         rate: None,
         fail: None,
+        stall: None,
     }
 }
 

@@ -5,6 +5,15 @@
 //! even when every download failed, and the files it writes (a sparse model
 //! file of the exact size, the hashes csv, `extra_data-vid_<vid>/`, the
 //! civitdl hash cache).
+//! Tool-depth faults come through [`Remote`]: HTTP 404 is the metadata
+//! APIException (civ_404); 401 the API-key InputException, 403 the early
+//! access warning then an APIException, other codes an APIException, all on
+//! the download request; DNS and refused are requests' connection errors; a
+//! drop is requests' `ChunkedEncodingError` text; a full disk is
+//! `[Errno 28] No space left on device` (str of the OSError, as civitdl's
+//! handler prints non-civitdl exceptions) with `.tmp/<file>` left at the
+//! size reached; a stall waits (forever without a duration: civitdl passes
+//! requests no timeout). All go through civitdl's retry loop, exit 0.
 
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
@@ -15,6 +24,7 @@ use super::clock::{run_rng, Clock};
 use super::files;
 use super::fnv1a;
 use super::out::Streams;
+use super::remote::Remote;
 use super::tqdm;
 use super::transfer::Link;
 use crate::program::{Ctx, Program};
@@ -538,6 +548,7 @@ struct Run<'a> {
     opts: Options,
     headings: u32,
     catalog: &'a Catalog,
+    remote: Remote<'a>,
 }
 
 impl Run<'_> {
@@ -575,7 +586,7 @@ impl Run<'_> {
     }
 
     /// Connection-level failure of the API host, as requests/urllib3 word it.
-    fn network_error(&self, path: &str) -> Option<Failure> {
+    fn network_error(&self, path: &str, attempt: u32) -> Option<Failure> {
         let base = Url::parse(self.catalog.civitai_api())?;
         let (pool, conn) = if base.scheme == "https" {
             ("HTTPSConnectionPool", "HTTPSConnection")
@@ -583,14 +594,15 @@ impl Run<'_> {
             ("HTTPConnectionPool", "HTTPConnection")
         };
         let (host, port) = (&base.host, base.port);
-        if self.catalog.resolve(host) == Resolution::Unknown {
+        if self.remote.resolve(host, attempt) == Resolution::Unknown {
             return Some(Failure::Plain(format!(
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NameResolutionError(\"{conn}(host='{host}', port={port}): Failed to resolve '{host}' ([Errno -2] Name or service not known)\"))"
             )));
         }
-        if self.catalog.refused(host, port)
-            && !matches!(host.as_str(), "civitai.com" | "civitai.red")
-        {
+        let pinned = self.catalog.refused(host, port)
+            && !matches!(host.as_str(), "civitai.com" | "civitai.red");
+        let faulted = self.remote.refused(host, port, attempt) && !self.catalog.refused(host, port);
+        if pinned || faulted {
             return Some(Failure::Plain(format!(
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NewConnectionError(\"{conn}(host='{host}', port={port}): Failed to establish a new connection: [Errno 111] Connection refused\"))"
             )));
@@ -598,7 +610,7 @@ impl Run<'_> {
         None
     }
 
-    async fn metadata(&mut self, src: &Source) -> Result<(Model, u64), Failure> {
+    async fn metadata(&mut self, src: &Source, attempt: u32) -> Result<(Model, u64), Failure> {
         let api = self.catalog.civitai_api().trim_end_matches('/').to_string();
         let (path, label) = match src {
             Source::Model { mid, .. } => (format!("/api/v1/models/{mid}"), mid.to_string()),
@@ -606,10 +618,14 @@ impl Run<'_> {
         };
         let lat = self.link(None).latency(0.15, 0.6);
         self.io.pause(&mut self.clock, lat).await;
-        if let Some(e) = self.network_error(&path) {
+        if let Some(e) = self.network_error(&path, attempt) {
             return Err(e);
         }
+        // An `http` fault of 404 is the API not knowing the model (civ_404);
+        // other codes are answered by the download request (see `download`).
+        let not_found = self.remote.http_status(attempt) == Some(404);
         let found = match src {
+            _ if not_found => None,
             Source::Model { mid, vid } => self.catalog.model(*mid).map(|m| {
                 let v = vid.unwrap_or(m.version_id);
                 (m, v)
@@ -694,8 +710,19 @@ impl Run<'_> {
         self.io.out(last).await
     }
 
-    /// Streams the model file with the `Model` bar; `false` when the reader left.
-    async fn model_body(&mut self, m: &Model, dir: &str, dest: &str, file_name: &str) -> bool {
+    /// Streams the model file with the `Model` bar; `Ok(false)` when the
+    /// reader left (or the session is being dropped), `Err` when the
+    /// transfer failed (a reset connection, a full disk) and the retry
+    /// loop takes over. A failed transfer leaves `.tmp/<file>` at the size
+    /// it reached.
+    async fn model_body(
+        &mut self,
+        m: &Model,
+        dir: &str,
+        dest: &str,
+        file_name: &str,
+        attempt: u32,
+    ) -> Result<bool, Failure> {
         let tmp_dir = join(dir, ".tmp");
         let tmp = join(&tmp_dir, file_name);
         let _ = files::create_dir_all(self.ctx, &tmp_dir);
@@ -705,33 +732,85 @@ impl Run<'_> {
         } else {
             MIB
         };
-        let mut link = self.link(m.rate);
+        let remote = self.remote;
+        let drop_at = remote
+            .body_fail(m.size, attempt, None)
+            .map(|(_, at)| at)
+            .filter(|at| *at < m.size);
+        let mut stall = remote.body_stall(m.size, attempt);
+        let disk_full = remote.disk_full_at(m.size).filter(|at| *at < m.size);
+        let mut link = self.link(remote.rate(m.rate));
         let lat = link.latency(0.2, 0.8);
         self.io.pause(&mut self.clock, lat).await;
         let t0 = self.clock.now();
         let mut bar = tqdm::Bar::new("Model", "iB", Some(m.size as f64), self.ncols(), t0);
         let first = bar.open(t0);
         self.io.out(first).await;
+        if remote.at_progress(0, m.size) {
+            return Ok(false);
+        }
         let mut got = 0u64;
         while got < m.size {
-            let n = chunk.min(m.size - got);
+            if let Some((_, secs)) = stall.filter(|(at, _)| got >= *at) {
+                stall = None;
+                match secs {
+                    // civitdl passes requests no timeout: a dead server is waited on forever.
+                    None => {
+                        self.io.flush().await;
+                        std::future::pending::<()>().await;
+                    }
+                    Some(secs) => {
+                        if !self.io.pause(&mut self.clock, secs).await {
+                            return Ok(false);
+                        }
+                    }
+                }
+            }
+            let failure = if drop_at.is_some_and(|at| got >= at) {
+                // requests' iter_content on ECONNRESET.
+                Some(Failure::Plain("(\"Connection broken: ConnectionResetError(104, 'Connection reset by peer')\", ConnectionResetError(104, 'Connection reset by peer'))".into()))
+            } else if disk_full.is_some_and(|at| got >= at) {
+                // f.write raising OSError(ENOSPC); civitdl prints str(e).
+                Some(Failure::Plain("[Errno 28] No space left on device".into()))
+            } else {
+                None
+            };
+            if let Some(f) = failure {
+                let _ = files::set_len(self.ctx, &tmp, got);
+                // The `with tqdm(...)` block closes the bar on the way out.
+                let last = bar.close(self.clock.now());
+                self.io.out(last).await;
+                return Err(f);
+            }
+            let hangup = remote.disconnect_at(m.size);
+            let limit = [Some(m.size), drop_at, disk_full, stall.map(|s| s.0), hangup]
+                .into_iter()
+                .flatten()
+                .filter(|at| *at > got)
+                .min()
+                .unwrap_or(m.size);
+            let n = chunk.min(limit - got);
             let dt = link.secs_for(n);
             if !self.io.pause(&mut self.clock, dt).await {
-                return false;
+                return Ok(false);
             }
             got += n;
             if let Some(f) = bar.update(n as f64, self.clock.now()) {
                 let _ = files::set_len(self.ctx, &tmp, got);
                 if !self.io.out(f).await {
-                    return false;
+                    return Ok(false);
                 }
+            }
+            if remote.at_progress(got, m.size) {
+                let _ = files::set_len(self.ctx, &tmp, got);
+                return Ok(false);
             }
         }
         let _ = files::set_len(self.ctx, &tmp, m.size);
         let _ = files::rename(self.ctx, &tmp, dest);
         let _ = files::remove_dir(self.ctx, &tmp_dir);
         let last = bar.close(self.clock.now());
-        self.io.out(last).await
+        Ok(self.io.out(last).await)
     }
 
     fn cache_file(&self, vid: u64) -> String {
@@ -772,8 +851,8 @@ impl Run<'_> {
         let _ = files::write(self.ctx, &file, text.as_bytes());
     }
 
-    async fn download(&mut self, src: &Source) -> Result<(), Failure> {
-        let (m, vid) = self.metadata(src).await?;
+    async fn download(&mut self, src: &Source, attempt: u32) -> Result<(), Failure> {
+        let (m, vid) = self.metadata(src, attempt).await?;
         if !self.heading(&m, vid).await {
             return Ok(());
         }
@@ -796,7 +875,25 @@ impl Run<'_> {
                     "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
                 ]));
             }
-            if let Some(code) = m.download_status.filter(|c| *c != 200) {
+            // `__request_model`: 401 is the API-key message, 403 warns about
+            // early access first, every other code is an APIException.
+            let faulted = self.remote.http_status(attempt).filter(|c| *c != 404);
+            if faulted == Some(401) {
+                return Err(Failure::Input(vec![
+                    "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
+                ]));
+            }
+            if faulted == Some(403) {
+                self.say(
+                    YELLOW,
+                    "Model is behind CivitAI's early access restriction (i.e have to wait a few days for model to be available to be downloaded).",
+                )
+                .await;
+            }
+            if let Some(code) = faulted
+                .or(m.download_status)
+                .filter(|c| !(200..300).contains(c))
+            {
                 return Err(Failure::Api(
                     code,
                     vec![format!(
@@ -854,7 +951,10 @@ impl Run<'_> {
                     )
                     .await;
                 }
-                if !self.model_body(&m, &dir, &dest, &file_name).await {
+                if !self
+                    .model_body(&m, &dir, &dest, &file_name, attempt)
+                    .await?
+                {
                     return Ok(());
                 }
                 if cache_on {
@@ -918,7 +1018,7 @@ impl Run<'_> {
             }
             let mut attempt = 0;
             loop {
-                match self.download(src).await {
+                match self.download(src, attempt + 1).await {
                     Ok(()) => break,
                     Err(e) => {
                         self.io.out("---------\n").await;
@@ -941,11 +1041,11 @@ impl Run<'_> {
                         }
                     }
                 }
-                if !self.io.alive() {
+                if !self.io.alive() || self.remote.disconnected() {
                     return;
                 }
             }
-            if !self.io.alive() {
+            if !self.io.alive() || self.remote.disconnected() {
                 return;
             }
         }
@@ -1006,6 +1106,7 @@ impl Program for Civitdl {
             opts.api_key = (!key.is_empty()).then_some(key);
         }
         let catalog = ctx.instance.config.tools.catalog.clone();
+        let bandwidth = ctx.instance.config.tools.bandwidth_bytes_per_s as f64;
         let mut run = Run {
             ctx,
             io: Streams::new(ctx),
@@ -1014,6 +1115,7 @@ impl Program for Civitdl {
             opts,
             headings: 0,
             catalog: &catalog,
+            remote: Remote::new(&catalog, &ctx.faults, bandwidth),
         };
         run.run().await;
         run.io.flush().await;

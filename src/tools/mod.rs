@@ -14,6 +14,7 @@ pub mod emit;
 mod files;
 pub mod golden;
 mod out;
+mod remote;
 pub mod tqdm;
 pub mod transfer;
 pub mod wget;
@@ -85,3 +86,6 @@ pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+mod fault_tests;

@@ -4,14 +4,21 @@
 //! `-q`, `-nv`, `--show-progress`, `-O`, `-O -`, `-P`, `-c`, `-nc`,
 //! `--content-disposition`, `.N` suffixes, tries and read timeouts; its
 //! errors and exit codes; the file at the right path, sparse, exact size.
+//! Tool-depth faults come through [`Remote`]: HTTP status (401 exit 6;
+//! other 4xx/5xx `ERROR N` exit 8, retried only for 504 and codes in
+//! `--retry-on-http-error`), drop (`Read error ... (Connection reset by
+//! peer)` and a resumed try), stall (`--.-KB/s`, a read timeout when it
+//! outlasts `--read-timeout`), rate cap, DNS and refused (exit 4), disk full
+//! (`Cannot write to ... (No space left on device).` exit 3) and disconnect.
 
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
 
-use super::catalog::{reason, Catalog, FailKind, Resolution, Url};
+use super::catalog::{reason, FailKind, Resolution, Url};
 use super::clock::{run_rng, Clock};
 use super::files;
 use super::out::Streams;
+use super::remote::Remote;
 use super::transfer::Link;
 use super::wget_bar::{BarProgress, FRAME_STEP, REFRESH_INTERVAL};
 use super::wget_dot::{DotProgress, DotStyle};
@@ -151,6 +158,7 @@ struct Opts {
     read_timeout: f64,
     authorized: bool,
     limit_rate: u64,
+    retry_on_http_error: Vec<u16>,
 }
 
 enum Parsed {
@@ -320,6 +328,7 @@ fn parse_args(args: &[String]) -> Parsed {
         read_timeout: 900.0,
         authorized: false,
         limit_rate: 0,
+        retry_on_http_error: Vec::new(),
     };
     let mut help = false;
     let mut version = false;
@@ -473,6 +482,9 @@ fn parse_args(args: &[String]) -> Parsed {
                 }
             }
             "limit-rate" => o.limit_rate = parse_size(&v).unwrap_or(0),
+            "retry-on-http-error" => {
+                o.retry_on_http_error = v.split(',').filter_map(|c| c.trim().parse().ok()).collect()
+            }
             "header" if v.to_ascii_lowercase().starts_with("authorization:") => {
                 o.authorized = true;
             }
@@ -621,6 +633,8 @@ enum TryEnd {
         bytes: u64,
         secs: f64,
     },
+    /// Writing the file failed (`No space left on device`).
+    WriteFailed,
     Gone,
 }
 
@@ -630,7 +644,7 @@ struct Run<'a> {
     clock: Clock,
     rng: ChaCha8Rng,
     o: Opts,
-    catalog: &'a Catalog,
+    remote: Remote<'a>,
     utf8: bool,
     resolved: Vec<String>,
     files_done: u64,
@@ -719,7 +733,7 @@ impl Run<'_> {
     }
 
     /// Resolve + connect; prints the lines; `Err(exit code)` on failure.
-    async fn connect(&mut self, url: &Url) -> Result<String, i32> {
+    async fn connect(&mut self, url: &Url, attempt: u32) -> Result<String, i32> {
         let host = url.host.clone();
         let ip = if url.host_is_ip() {
             host.clone()
@@ -730,7 +744,7 @@ impl Run<'_> {
                 self.io.flush().await;
                 self.wait(0.005, 0.06).await;
             }
-            match self.catalog.resolve(&host) {
+            match self.remote.resolve(&host, attempt) {
                 Resolution::Unknown => {
                     self.v("failed: Name or service not known.\n").await;
                     let q = self.quote(&host);
@@ -773,7 +787,7 @@ impl Run<'_> {
         }
         self.io.flush().await;
         self.wait(0.01, 0.08).await;
-        if self.catalog.refused(&host, url.port) {
+        if self.remote.refused(&host, url.port, attempt) {
             self.nq("failed: Connection refused.\n").await;
             return Err(4);
         }
@@ -854,7 +868,7 @@ impl Run<'_> {
                         let ip2 = if cur.host_is_ip() {
                             Some(cur.host.clone())
                         } else {
-                            match self.catalog.resolve(&cur.host) {
+                            match self.remote.resolve(&cur.host, attempt) {
                                 Resolution::Ips(v) => v.first().cloned(),
                                 Resolution::Unknown => None,
                             }
@@ -868,7 +882,7 @@ impl Run<'_> {
                     self.v(format!("Reusing existing connection to {h}:{p}.\n"))
                         .await;
                 } else {
-                    match self.connect(&cur).await {
+                    match self.connect(&cur, attempt).await {
                         Ok(ip) => conn = Some((cur.host.clone(), ip, cur.port)),
                         Err(code) => return code,
                     }
@@ -876,7 +890,9 @@ impl Run<'_> {
                 self.v("HTTP request sent, awaiting response... ").await;
                 self.io.flush().await;
                 self.wait(0.05, 0.3).await;
-                let r = self.catalog.fetch(&cur_text, attempt, self.o.authorized);
+                let r = self
+                    .remote
+                    .fetch(&cur_text, attempt, self.o.authorized, hops);
                 if (300..400).contains(&r.status) && r.location.is_some() && hops < 20 {
                     let loc = r.location.clone().unwrap_or_default();
                     self.v(format!(
@@ -915,6 +931,30 @@ impl Run<'_> {
                 self.nq("\nUsername/Password Authentication Failed.\n")
                     .await;
                 return 6;
+            }
+            // 504 is retried like a network error; other codes only when
+            // listed in --retry-on-http-error (http.c: GATEWAYTIMEOUT,
+            // check_retry_on_http_error).
+            let gateway = status == 504;
+            if status >= 400 && (gateway || self.o.retry_on_http_error.contains(&status)) {
+                self.v(format!("{status} {}\n", reason(status))).await;
+                if !gateway && self.o.verbosity == Verbosity::NoVerbose {
+                    self.nq(format!("{text}:\n")).await;
+                }
+                let last = attempt >= self.o.tries;
+                self.v(if last {
+                    "Giving up.\n\n"
+                } else {
+                    "Retrying.\n\n"
+                })
+                .await;
+                if last {
+                    return 4;
+                }
+                let backoff = f64::from(attempt.min(10));
+                self.io.pause(&mut self.clock, backoff).await;
+                attempt += 1;
+                continue;
             }
             if status >= 400 {
                 self.v(format!("{status} {}\n", reason(status))).await;
@@ -1013,6 +1053,14 @@ impl Run<'_> {
             let end = self.body(&resp, target.as_deref(), initial).await;
             match end {
                 TryEnd::Gone => return 0,
+                TryEnd::WriteFailed => {
+                    // FWRITEERR: fatal, no retry, exit 3 (WGET_EXIT_IO_FAIL).
+                    let q = self.quote(target.as_deref().unwrap_or("-"));
+                    self.v("\n").await;
+                    self.nq(format!("Cannot write to {q} (No space left on device).\n"))
+                        .await;
+                    return 3;
+                }
                 TryEnd::Done { bytes, secs } => {
                     let total = initial + bytes;
                     self.files_done += 1;
@@ -1038,8 +1086,10 @@ impl Run<'_> {
                     };
                     if self.o.verbosity == Verbosity::NoVerbose {
                         let n = target.clone().unwrap_or_else(|| "-".into());
-                        self.nq(format!("{date} URL:{cur_text} [{len}] -> \"{n}\" [1]\n"))
-                            .await;
+                        self.nq(format!(
+                            "{date} URL:{cur_text} [{len}] -> \"{n}\" [{attempt}]\n"
+                        ))
+                        .await;
                     }
                     return 0;
                 }
@@ -1053,15 +1103,23 @@ impl Run<'_> {
                     let rate = retr_rate(bytes, secs);
                     let last = attempt >= self.o.tries;
                     let what = if last { "Giving up." } else { "Retrying." };
+                    // http.c: "Read error at byte %s/%s (%s). " with a length,
+                    // "Read error at byte %s (%s)." without; both LOG_VERBOSE.
+                    let read_error = |why: &str| {
+                        if resp.send_length {
+                            format!("{date} ({rate}) - Read error at byte {at}/{size} ({why}). {what}\n\n")
+                        } else {
+                            format!("{date} ({rate}) - Read error at byte {at} ({why}).{what}\n\n")
+                        }
+                    };
                     let msg = match kind {
                         FailKind::Drop => {
                             format!("{date} ({rate}) - Connection closed at byte {at}. {what}\n\n")
                         }
-                        FailKind::Stall => {
-                            format!("{date} ({rate}) - Read error at byte {at}/{size} (Connection timed out). {what}\n\n")
-                        }
+                        FailKind::Stall => read_error("Connection timed out"),
+                        FailKind::Reset => read_error("Connection reset by peer"),
                     };
-                    self.nq(msg).await;
+                    self.v(msg).await;
                     if last {
                         return 4;
                     }
@@ -1083,10 +1141,28 @@ impl Run<'_> {
     ) -> TryEnd {
         let total = resp.send_length.then_some(resp.size);
         let remaining = resp.size.saturating_sub(initial);
-        let fail_at = resp
-            .fail
-            .map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
+        // A stall the read timeout outlasts is a read error at that byte.
+        let timeout_stall = resp
+            .stall
+            .filter(|(_, d)| d.is_none_or(|d| d >= self.o.read_timeout))
+            .map(|(at, _)| (FailKind::Stall, at));
+        let fail = match (resp.fail, timeout_stall) {
+            (Some(f), Some(s)) => Some(if s.1 < f.1 { s } else { f }),
+            (f, s) => f.or(s),
+        };
+        let fail_at = fail.map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
         let stop_at = fail_at.map(|(_, n)| n).unwrap_or(remaining);
+        // A shorter stall: no bytes for a while, then the body goes on.
+        let mut pause = resp
+            .stall
+            .filter(|(_, d)| d.is_some_and(|d| d < self.o.read_timeout))
+            .map(|(at, d)| (at.saturating_sub(initial), d.unwrap_or(0.0)))
+            .filter(|(at, _)| *at < stop_at);
+        // A full disk: bytes past this one are not written (not with -O -).
+        let disk_full = target
+            .and_then(|_| self.remote.disk_full_at(resp.size))
+            .map(|at| at.saturating_sub(initial))
+            .filter(|at| *at < stop_at);
         let tty = self.ctx.stderr.is_tty();
         let kind = match &self.o.progress {
             Some(ProgressKind::Bar { force, noscroll }) if tty || *force => {
@@ -1132,12 +1208,50 @@ impl Run<'_> {
         let mut t = 0.0f64;
         let mut last_frame = 0.0f64;
         let mut last_data_t = 0.0f64;
+        if self.remote.at_progress(initial, resp.size) {
+            return TryEnd::Gone;
+        }
+        let mut write_failed = false;
         while got < stop_at {
+            if let Some((_, secs)) = pause.filter(|(at, _)| got >= *at) {
+                pause = None;
+                // fd_read_body wakes every 0.95 s; the bar is redrawn each time.
+                let mut waited = 0.0;
+                while waited < secs {
+                    let step = 0.95f64.min(secs - waited);
+                    if !self.io.pause(&mut self.clock, step).await {
+                        return TryEnd::Gone;
+                    }
+                    waited += step;
+                    t += step;
+                    if show {
+                        if let Some(b) = bar.as_mut() {
+                            let f = b.frame(t, got, cols(), false);
+                            self.io.err(f).await;
+                        }
+                    }
+                }
+            }
+            if disk_full.is_some_and(|at| got >= at) {
+                write_failed = true;
+                break;
+            }
+            // The next point something happens at.
+            let hangup = self
+                .remote
+                .disconnect_at(resp.size)
+                .map(|at| at.saturating_sub(initial))
+                .filter(|at| *at > got);
+            let limit = [Some(stop_at), pause.map(|p| p.0), disk_full, hangup]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(stop_at);
             let step = FRAME_STEP;
             let mut n = link.bytes_in(step);
             let mut dt = step;
-            if got + n >= stop_at {
-                let left = stop_at - got;
+            if got + n >= limit {
+                let left = limit - got;
                 dt = if n > 0 {
                     step * left as f64 / n as f64
                 } else {
@@ -1165,22 +1279,24 @@ impl Run<'_> {
                     left -= c as u64;
                 }
             }
-            if !show {
-                continue;
-            }
-            if let Some(b) = bar.as_mut() {
-                if t - last_frame >= REFRESH_INTERVAL - 1e-9 && got < stop_at {
-                    last_frame = t;
-                    let f = b.frame(t, got, cols(), false);
-                    self.io.err(f).await;
+            if show {
+                if let Some(b) = bar.as_mut() {
+                    if t - last_frame >= REFRESH_INTERVAL - 1e-9 && got < stop_at {
+                        last_frame = t;
+                        let f = b.frame(t, got, cols(), false);
+                        self.io.err(f).await;
+                    }
+                } else if let Some((d, _)) = dots.as_mut() {
+                    let s = d.update(n, t0, t);
+                    self.io.err(s).await;
                 }
-            } else if let Some((d, _)) = dots.as_mut() {
-                let s = d.update(n, t0, t);
-                self.io.err(s).await;
+            }
+            if self.remote.at_progress(initial + got, resp.size) {
+                return TryEnd::Gone;
             }
         }
         // A stall: frames keep coming about once a second until the read timeout.
-        if let Some((FailKind::Stall, _)) = fail_at {
+        if let (Some((FailKind::Stall, _)), false) = (fail_at, write_failed) {
             let mut waited = 0.0;
             while waited < self.o.read_timeout {
                 let step = 0.95f64.min(self.o.read_timeout - waited);
@@ -1197,7 +1313,11 @@ impl Run<'_> {
                 }
             }
         }
-        let end_t = if fail_at.is_some() { last_data_t } else { t };
+        let end_t = if fail_at.is_some() || write_failed {
+            last_data_t
+        } else {
+            t
+        };
         if show {
             if let Some(b) = bar.as_mut() {
                 let f = b.frame(end_t, got, cols(), true);
@@ -1210,6 +1330,9 @@ impl Run<'_> {
                 let s = d.finish(end_t);
                 self.io.err(s).await;
             }
+        }
+        if write_failed {
+            return TryEnd::WriteFailed;
         }
         match fail_at {
             Some((kind, _)) => TryEnd::Failed {
@@ -1253,7 +1376,7 @@ impl Run<'_> {
             if s != 0 && (status == 0 || s < status) {
                 status = s;
             }
-            if !self.io.alive() {
+            if !self.io.alive() || self.remote.disconnected() {
                 return status;
             }
         }
@@ -1310,13 +1433,14 @@ impl Program for Wget {
             Parsed::Run(o) => *o,
         };
         let catalog = ctx.instance.config.tools.catalog.clone();
+        let bandwidth = ctx.instance.config.tools.bandwidth_bytes_per_s as f64;
         let mut run = Run {
             ctx,
             io: Streams::new(ctx),
             clock: Clock::for_ctx(ctx),
             rng: run_rng(ctx),
             o: opts,
-            catalog: &catalog,
+            remote: Remote::new(&catalog, &ctx.faults, bandwidth),
             utf8: utf8_locale(&ctx.env),
             resolved: Vec::new(),
             files_done: 0,
