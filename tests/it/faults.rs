@@ -278,3 +278,100 @@ fn a_bad_fault_file_stops_the_server_before_it_listens() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn tool_faults_give_each_tools_real_error_output() {
+    let gpu = FakeInstance::start().await.unwrap();
+    gpu.mount(
+        FaultRule::for_tool("wget")
+            .inject(Fault::Http { status: 404 })
+            .times(1),
+    )
+    .unwrap();
+    let url = "https://huggingface.co/org/repo/resolve/main/vae.safetensors";
+    let cmd = format!(
+        r#"export PATH="/venv/main/bin:$PATH" && cd /tmp && wget --progress=bar:force -P "$UI_HOME"/models/vae {url}"#
+    );
+    let failed = ssh(&gpu, &[], &cmd).await;
+    assert_eq!(failed.status, 8, "{failed:?}");
+    assert!(
+        failed.stderr.contains("ERROR 404: Not Found."),
+        "{}",
+        failed.stderr
+    );
+    let again = ssh(&gpu, &[], &cmd).await;
+    assert_eq!(again.status, 0, "{again:?}");
+    assert!(gpu
+        .path("/workspace/ComfyUI/models/vae/vae.safetensors")
+        .exists());
+
+    gpu.mount(
+        FaultRule::for_tool("civitdl")
+            .inject(Fault::Http { status: 404 })
+            .times(1),
+    )
+    .unwrap();
+    let civ = ssh(&gpu, &[], r#"civitdl "https://civitai.com/models/1874099?modelVersionId=2169837" "$UI_HOME"/models/Lora --retry-count 1 --pause-time 0"#).await;
+    assert_eq!(civ.status, 0, "civitdl exits 0 even when it failed");
+    assert!(
+        format!("{}{}", civ.stdout, civ.stderr).contains("APIException (API Status Code 404)"),
+        "{civ:?}"
+    );
+}
+
+#[tokio::test]
+async fn disconnect_mid_transfer_leaves_a_partial_file_and_ssh_exits_255() {
+    let gpu = FakeInstance::start().await.unwrap();
+    gpu.mount(FaultRule::for_tool("wget").inject(Fault::DisconnectAt { percent: 50 }))
+        .unwrap();
+    let ran = ssh(&gpu, &[], "wget -q -O /tmp/m.safetensors https://huggingface.co/o/r/resolve/main/m.safetensors; echo after").await;
+    assert_eq!(ran.status, 255, "{ran:?}");
+    assert!(!ran.stdout.contains("after"));
+    let size = std::fs::metadata(gpu.path("/tmp/m.safetensors"))
+        .unwrap()
+        .len();
+    assert!(size > 0, "a partial file is left");
+    let entry = gpu.journal().pop().unwrap();
+    assert_eq!(entry.ended, Ending::Disconnect);
+}
+
+#[tokio::test]
+async fn a_short_stall_is_observable_at_scale_one_and_does_not_slow_other_sessions() {
+    // A small file at scale 1: the transfer itself is quick, the stall is not.
+    let gpu = FakeInstance::builder()
+        .time_scale(1.0)
+        .configure(|c| c.tools.bandwidth_bytes_per_s = 100_000_000)
+        .start()
+        .await
+        .unwrap();
+    gpu.mount(
+        FaultRule::for_tool("wget")
+            .inject(Fault::StallAt {
+                percent: 50,
+                stall_ms: Some(1500),
+            })
+            .command_matching("stalled"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let stalled = gpu.exec("wget -q -O /tmp/stalled.json https://example.com/stalled.json");
+    let other = async {
+        let out = gpu
+            .exec("wget -q -O /tmp/other.json https://example.com/other.json")
+            .await
+            .unwrap();
+        (out, started.elapsed())
+    };
+    let (stalled, (other, other_done)) = tokio::join!(stalled, other);
+    let stalled_done = started.elapsed();
+    assert_eq!(stalled.unwrap().status, Some(0));
+    assert_eq!(other.status, Some(0));
+    assert!(
+        stalled_done >= Duration::from_millis(1500),
+        "{stalled_done:?}"
+    );
+    assert!(
+        other_done < stalled_done,
+        "the other session waited for the stall"
+    );
+}
