@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::extract::{Request, State};
@@ -48,7 +48,7 @@ enum Change {
 
 /// The shared watcher's channel and the shutdown switch.
 pub(super) struct EventHub {
-    sender: Mutex<Option<broadcast::Sender<Change>>>,
+    sender: tokio::sync::Mutex<Option<broadcast::Sender<Change>>>,
     /// Poked by admin changes so the instances event goes out at once.
     nudge: Arc<Notify>,
     closed: watch::Sender<bool>,
@@ -57,7 +57,7 @@ pub(super) struct EventHub {
 impl EventHub {
     pub(super) fn new() -> Self {
         EventHub {
-            sender: Mutex::new(None),
+            sender: tokio::sync::Mutex::new(None),
             nudge: Arc::new(Notify::new()),
             closed: watch::channel(false).0,
         }
@@ -74,10 +74,6 @@ impl EventHub {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// What identifies a file's version without reading it: an atomic replace
 /// gives a new inode, an in-place write a new size or mtime.
 fn fingerprint(path: &std::path::Path) -> Option<(u64, u64, SystemTime)> {
@@ -86,28 +82,52 @@ fn fingerprint(path: &std::path::Path) -> Option<(u64, u64, SystemTime)> {
     Some((m.ino(), m.len(), m.modified().ok()?))
 }
 
-fn subscribe(state: &AppState) -> broadcast::Receiver<Change> {
-    let mut slot = lock(&state.inner.hub.sender);
+/// Joins the shared watcher (starting it if none runs) and returns the
+/// current entries. Changes after the returned snapshot are never lost: the
+/// receiver exists before the files are read, or the watcher starts from
+/// fingerprints taken before they were read.
+async fn subscribe(state: &AppState) -> (broadcast::Receiver<Change>, Event) {
+    let mut slot = state.inner.hub.sender.lock().await;
     if let Some(tx) = slot.as_ref() {
-        return tx.subscribe();
+        let rx = tx.subscribe();
+        drop(slot);
+        return (rx, fresh_snapshot(state).await);
     }
+    let before = fingerprints(state);
+    let st = state.clone();
     let (tx, rx) = broadcast::channel(256);
-    *slot = Some(tx.clone());
-    tokio::spawn(watch_files(state.clone(), tx));
-    rx
+    let event = match blocking(move || snapshot(&st, None)).await {
+        Ok(list) => {
+            let mut entries = HashMap::new();
+            let event = snapshot_event(list.clone());
+            diff(&mut entries, list);
+            tokio::spawn(watch_files(state.clone(), tx.clone(), Some(before), entries));
+            event
+        }
+        Err(e) => {
+            tokio::spawn(watch_files(state.clone(), tx.clone(), None, HashMap::new()));
+            event(&Change::Error(e.to_string()))
+        }
+    };
+    *slot = Some(tx);
+    (rx, event)
+}
+
+fn fingerprints(s: &AppState) -> Fingerprints {
+    [
+        fingerprint(s.inner.queue.path()),
+        fingerprint(s.inner.status.path()),
+    ]
 }
 
 type Fingerprints = [Option<(u64, u64, SystemTime)>; 2];
 
-async fn watch_files(state: AppState, tx: broadcast::Sender<Change>) {
-    let files = |s: &AppState| -> Fingerprints {
-        [
-            fingerprint(s.inner.queue.path()),
-            fingerprint(s.inner.status.path()),
-        ]
-    };
-    let mut seen_files: Option<Fingerprints> = None;
-    let mut entries: HashMap<String, Value> = HashMap::new();
+async fn watch_files(
+    state: AppState,
+    tx: broadcast::Sender<Change>,
+    mut seen_files: Option<Fingerprints>,
+    mut entries: HashMap<String, Value>,
+) {
     let mut last_error: Option<String> = None;
     let mut admin = AdminWatch::default();
     let mut polls: u32 = 0;
@@ -117,13 +137,18 @@ async fn watch_files(state: AppState, tx: broadcast::Sender<Change>) {
         {
             // Decided under the slot's lock: a subscriber either got this
             // sender before we looked, or will start a new watcher.
-            let mut slot = lock(&state.inner.hub.sender);
+            let mut slot = state.inner.hub.sender.lock().await;
             if tx.receiver_count() == 0 || *closed.borrow() {
                 *slot = None;
                 return;
             }
         }
-        let now = files(&state);
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = nudge.notified() => admin.force = true,
+            _ = closed.changed() => {}
+        }
+        let now = fingerprints(&state);
         polls = polls.wrapping_add(1);
         // An in-place writer (the original app) can keep size and mtime
         // within one clock tick: reread now and then regardless.
@@ -149,11 +174,6 @@ async fn watch_files(state: AppState, tx: broadcast::Sender<Change>) {
         }
         if let Some(list) = admin.poll(&state) {
             let _ = tx.send(Change::Instances(list));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(POLL) => {}
-            _ = nudge.notified() => admin.force = true,
-            _ = closed.changed() => {}
         }
     }
 }
@@ -251,10 +271,8 @@ pub(super) async fn stream(
     req: Request,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let admin = auth::check(&state, req.headers(), auth::peer(req.extensions())).is_ok();
-    let rx = subscribe(&state);
-    // Subscribed before the snapshot is read: a change in between is sent
-    // twice at worst, never lost.
-    let mut first = vec![fresh_snapshot(&state).await];
+    let (rx, snapshot) = subscribe(&state).await;
+    let mut first = vec![snapshot];
     if admin && !state.inner.instances.is_empty() {
         first.push(event(&Change::Instances(instances::summaries(&state))));
     }
