@@ -60,7 +60,11 @@ struct ApiArgs {
 #[derive(Args)]
 struct HealthArgs {
     /// The URL to GET.
-    #[arg(long, env = "FAKESSH_HEALTH_URL", default_value = "http://127.0.0.1:8080/__admin/health")]
+    #[arg(
+        long,
+        env = "FAKESSH_HEALTH_URL",
+        default_value = "http://127.0.0.1:8080/__admin/health"
+    )]
     url: String,
     /// Seconds to wait for the answer.
     #[arg(long, default_value_t = 5)]
@@ -234,7 +238,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let timeout = std::time::Duration::from_secs(args.timeout);
             let (code, body) = fakessh::api::health::probe(&args.url, timeout).await?;
             println!("{code} {}", body.trim());
-            Ok(if (200..300).contains(&code) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if (200..300).contains(&code) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Emit(args) => {
             let instance = Instance::create(instance_config(&args.instance)?)
@@ -306,7 +314,11 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
 
 async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.resources {
-        anyhow::ensure!(dir.is_dir(), "--resources {}: not a directory", dir.display());
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--resources {}: not a directory",
+            dir.display()
+        );
     }
     let config = fakessh::api::AppConfig {
         resources: args.resources,
@@ -314,7 +326,10 @@ async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
         ..fakessh::api::AppConfig::new(args.queue, args.status)
     };
     use tokio::signal::unix::{signal, SignalKind};
-    let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    let (mut term, mut int) = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
     let running = fakessh::api::start(fakessh::api::AppState::new(config), args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

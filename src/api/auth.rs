@@ -64,7 +64,11 @@ pub(super) fn peer(req_extensions: &axum::http::Extensions) -> Option<SocketAddr
 }
 
 /// Middleware guarding `/__admin/*`.
-pub(super) async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     match check(&state, req.headers(), peer(req.extensions())) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),

@@ -45,11 +45,7 @@ pub(super) async fn page(State(state): State<AppState>, req: Request) -> Respons
     let html = PAGE
         .replace("__INITIAL_STATUS__", &script_json(&status))
         .replace("__INITIAL_INSTANCES__", &script_json(&fakes));
-    (
-        [(header::CACHE_CONTROL, "no-cache")],
-        Html(html),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response()
 }
 
 /// `GET /dashboard.js`.

@@ -48,10 +48,16 @@ fn resource_path(value: &Value, index: usize) -> Result<String, ApiError> {
 fn name_from_command(command: &str) -> String {
     let url_file = command
         .split_whitespace()
+        .rev()
         .map(|w| w.trim_matches(['"', '\'']))
         .filter(|w| w.contains("://"))
-        .filter_map(|w| w.split(['?', '#']).next()?.rsplit('/').find(|s| !s.is_empty()))
-        .last();
+        .filter_map(|w| {
+            w.split(['?', '#'])
+                .next()?
+                .rsplit('/')
+                .find(|s| !s.is_empty())
+        })
+        .next();
     match url_file {
         Some(name) => name.to_string(),
         None => command.chars().take(60).collect(),
@@ -278,9 +284,10 @@ pub(super) async fn delete(
         let from_queue = state.inner.queue.update(|queue| Ok(queue.remove(&id)))?;
         let from_status = state.inner.status.update(|status| Ok(status.remove(&id)))?;
         match (from_queue, from_status) {
-            (Err(crate::client::Error::UnknownJob { .. }), Err(crate::client::Error::UnknownJob { .. })) => {
-                Err(ApiError::NotFound(format!("unknown job id {id:?}")))
-            }
+            (
+                Err(crate::client::Error::UnknownJob { .. }),
+                Err(crate::client::Error::UnknownJob { .. }),
+            ) => Err(ApiError::NotFound(format!("unknown job id {id:?}"))),
             _ => Ok(()),
         }
     })

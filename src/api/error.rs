@@ -99,7 +99,9 @@ impl IntoResponse for ApiError {
 impl From<client::Error> for ApiError {
     fn from(e: client::Error) -> Self {
         match e {
-            client::Error::UnknownJob { id } => ApiError::NotFound(format!("unknown job id {id:?}")),
+            client::Error::UnknownJob { id } => {
+                ApiError::NotFound(format!("unknown job id {id:?}"))
+            }
             client::Error::Connection { .. } => ApiError::BadRequest(e.to_string()),
             other => {
                 let mut text = other.to_string();
@@ -137,7 +139,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {

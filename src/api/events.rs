@@ -101,7 +101,12 @@ async fn subscribe(state: &AppState) -> (broadcast::Receiver<Change>, Event) {
             let mut entries = HashMap::new();
             let event = snapshot_event(list.clone());
             diff(&mut entries, list);
-            tokio::spawn(watch_files(state.clone(), tx.clone(), Some(before), entries));
+            tokio::spawn(watch_files(
+                state.clone(),
+                tx.clone(),
+                Some(before),
+                entries,
+            ));
             event
         }
         Err(e) => {
@@ -152,7 +157,7 @@ async fn watch_files(
         polls = polls.wrapping_add(1);
         // An in-place writer (the original app) can keep size and mtime
         // within one clock tick: reread now and then regardless.
-        if seen_files.as_ref() != Some(&now) || polls % RELOAD_EVERY == 0 {
+        if seen_files.as_ref() != Some(&now) || polls.is_multiple_of(RELOAD_EVERY) {
             let st = state.clone();
             match blocking(move || snapshot(&st, None)).await {
                 Ok(list) => {

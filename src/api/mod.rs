@@ -156,7 +156,10 @@ pub fn router(state: AppState) -> Router {
             get(faults::list).post(faults::arm).delete(faults::clear),
         )
         .route("/__admin/faults/{id}", delete(faults::disarm))
-        .route("/__admin/journal", get(journal::query).delete(journal::reset))
+        .route(
+            "/__admin/journal",
+            get(journal::query).delete(journal::reset),
+        )
         .route("/__admin/reset", post(instances::reset))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

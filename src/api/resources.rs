@@ -133,10 +133,7 @@ fn fence(line: &str) -> Option<(String, String)> {
     if n < 3 {
         return None;
     }
-    Some((
-        t[..n].to_string(),
-        t[n..].trim().to_ascii_lowercase(),
-    ))
+    Some((t[..n].to_string(), t[n..].trim().to_ascii_lowercase()))
 }
 
 fn is_shell_info(info: &str) -> bool {
@@ -341,14 +338,26 @@ echo "not a download"
 
         assert!(resolve(&dir, "loras/a.md").is_ok());
         assert!(resolve(&dir, "loras/../loras/a.md").is_ok());
-        for escape in ["../secret.md", "link.md", "/etc/passwd", "loras/../../secret.md", "../nope.md"] {
+        for escape in [
+            "../secret.md",
+            "link.md",
+            "/etc/passwd",
+            "loras/../../secret.md",
+            "../nope.md",
+        ] {
             assert!(
                 matches!(resolve(&dir, escape), Err(ResourceError::Escape(_))),
                 "{escape}: {:?}",
                 resolve(&dir, escape)
             );
         }
-        assert!(matches!(resolve(&dir, "loras/b.md"), Err(ResourceError::NotFound(_))));
-        assert!(matches!(resolve(&dir, "loras"), Err(ResourceError::NotAFile(_))));
+        assert!(matches!(
+            resolve(&dir, "loras/b.md"),
+            Err(ResourceError::NotFound(_))
+        ));
+        assert!(matches!(
+            resolve(&dir, "loras"),
+            Err(ResourceError::NotAFile(_))
+        ));
     }
 }

@@ -79,8 +79,12 @@ impl Files {
 
     /// A job in both files, in `status`.
     fn add_job(&self, status: JobStatus) -> String {
-        let mut job = Job::new(SSH, "Detail Tweaker", vec!["wget https://x/a.safetensors".into()])
-            .expect("job");
+        let mut job = Job::new(
+            SSH,
+            "Detail Tweaker",
+            vec!["wget https://x/a.safetensors".into()],
+        )
+        .expect("job");
         job.status = status;
         let id = job.id.clone();
         self.queue().update(|q| q.insert(job.clone())).unwrap();
@@ -282,7 +286,12 @@ async fn delete_removes_the_job_from_both_files() {
     let keep = files.add_job(JobStatus::Pending);
     let (code, body) = send(
         &state,
-        request(Method::DELETE, &format!("/downloads/job/{id}"), None, LOOPBACK),
+        request(
+            Method::DELETE,
+            &format!("/downloads/job/{id}"),
+            None,
+            LOOPBACK,
+        ),
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{body}");
@@ -291,7 +300,12 @@ async fn delete_removes_the_job_from_both_files() {
     assert!(files.queue().load().unwrap().get(&keep).is_ok());
     let again = send(
         &state,
-        request(Method::DELETE, &format!("/downloads/job/{id}"), None, LOOPBACK),
+        request(
+            Method::DELETE,
+            &format!("/downloads/job/{id}"),
+            None,
+            LOOPBACK,
+        ),
     )
     .await;
     assert_error(&again, 404, "unknown job id");
@@ -447,7 +461,10 @@ async fn bad_input_gets_a_clear_error_with_the_right_status() {
         assert_eq!(got.0.as_u16(), status, "{what}: {}", got.1);
         assert_eq!(got.1["success"], false, "{what}: {}", got.1);
         let message = got.1["message"].as_str().unwrap_or_default();
-        assert!(message.contains(needle), "{what}: {message:?} lacks {needle:?}");
+        assert!(
+            message.contains(needle),
+            "{what}: {message:?} lacks {needle:?}"
+        );
     }
     // nothing was queued by any of them
     assert!(files.queue().load().unwrap().is_empty());
@@ -460,7 +477,11 @@ async fn a_corrupt_status_file_is_a_500_whose_detail_stays_in_the_log() {
     let state = files.state();
     let got = get(&state, "/downloads/status").await;
     assert_error(&got, 500, "internal server error");
-    assert!(!got.1.to_string().contains("download_status.json"), "{}", got.1);
+    assert!(
+        !got.1.to_string().contains("download_status.json"),
+        "{}",
+        got.1
+    );
     let (code, health) = get(&state, "/__admin/health").await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health["status"], "unhealthy");
@@ -495,8 +516,14 @@ async fn concurrent_retry_and_delete_of_one_job_have_one_clear_outcome_and_lose_
             retry.0,
             retry.1
         );
-        assert!(files.queue().load().unwrap().get(&id).is_err(), "round {round}: queue");
-        assert!(files.status().load().unwrap().get(&id).is_err(), "round {round}: status");
+        assert!(
+            files.queue().load().unwrap().get(&id).is_err(),
+            "round {round}: queue"
+        );
+        assert!(
+            files.status().load().unwrap().get(&id).is_err(),
+            "round {round}: status"
+        );
     }
     let queue = files.queue().load().unwrap();
     let status = files.status().load().unwrap();
@@ -524,16 +551,33 @@ async fn admin_api_answers_loopback_peers_only_without_a_token() {
     let (code, list) = get(&state, "/__admin/instances").await;
     assert_eq!(code, StatusCode::OK, "{list}");
     assert_eq!(list[0]["id"], gpu.instance().config.id);
-    let v6 = send(&state, request(Method::GET, "/__admin/instances", None, "[::1]:4000")).await;
+    let v6 = send(
+        &state,
+        request(Method::GET, "/__admin/instances", None, "[::1]:4000"),
+    )
+    .await;
     assert_eq!(v6.0, StatusCode::OK);
 
-    let remote = send(&state, request(Method::GET, "/__admin/faults", None, REMOTE)).await;
+    let remote = send(
+        &state,
+        request(Method::GET, "/__admin/faults", None, REMOTE),
+    )
+    .await;
     assert_error(&remote, 403, "loopback clients only");
-    let no_peer = Request::get("/__admin/journal").body(Body::empty()).unwrap();
+    let no_peer = Request::get("/__admin/journal")
+        .body(Body::empty())
+        .unwrap();
     assert_error(&send(&state, no_peer).await, 403, "loopback");
     // health is open to all: it is the container healthcheck
-    let health = send(&state, request(Method::GET, "/__admin/health", None, REMOTE)).await;
-    assert_eq!((health.0, health.1["status"].clone()), (StatusCode::OK, json!("ok")));
+    let health = send(
+        &state,
+        request(Method::GET, "/__admin/health", None, REMOTE),
+    )
+    .await;
+    assert_eq!(
+        (health.0, health.1["status"].clone()),
+        (StatusCode::OK, json!("ok"))
+    );
 }
 
 #[tokio::test]
@@ -543,17 +587,35 @@ async fn admin_api_wants_the_bearer_token_from_everyone_when_one_is_set() {
     let with = |auth: Option<&str>, peer: &str| {
         let mut req = request(Method::GET, "/__admin/instances", None, peer);
         if let Some(a) = auth {
-            req.headers_mut().insert(header::AUTHORIZATION, a.parse().unwrap());
+            req.headers_mut()
+                .insert(header::AUTHORIZATION, a.parse().unwrap());
         }
         req
     };
-    let res = router(state.clone()).oneshot(with(None, LOOPBACK)).await.unwrap();
+    let res = router(state.clone())
+        .oneshot(with(None, LOOPBACK))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
-    assert_error(&send(&state, with(Some("Bearer nope"), LOOPBACK)).await, 401, "wrong admin token");
-    assert_error(&send(&state, with(Some("Basic czNjcmV0"), LOOPBACK)).await, 401, "Bearer");
-    assert_eq!(send(&state, with(Some("Bearer s3cret"), REMOTE)).await.0, StatusCode::OK);
-    assert_eq!(send(&state, with(Some("Bearer s3cret"), LOOPBACK)).await.0, StatusCode::OK);
+    assert_error(
+        &send(&state, with(Some("Bearer nope"), LOOPBACK)).await,
+        401,
+        "wrong admin token",
+    );
+    assert_error(
+        &send(&state, with(Some("Basic czNjcmV0"), LOOPBACK)).await,
+        401,
+        "Bearer",
+    );
+    assert_eq!(
+        send(&state, with(Some("Bearer s3cret"), REMOTE)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&state, with(Some("Bearer s3cret"), LOOPBACK)).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -563,7 +625,12 @@ async fn faults_are_armed_listed_and_disarmed_over_http() {
     let (gpu, state) = admin_state(&files, None).await;
     let id = gpu.instance().config.id.clone();
     // Act: the short form, then a rule as JSON on one named instance
-    let (code, armed) = post(&state, "/__admin/faults", json!({"spec": "wget:http=404:times=1"})).await;
+    let (code, armed) = post(
+        &state,
+        "/__admin/faults",
+        json!({"spec": "wget:http=404:times=1"}),
+    )
+    .await;
     assert_eq!(code, StatusCode::CREATED, "{armed}");
     let first = armed["armed"][0]["id"].as_str().unwrap().to_string();
     let (code, armed) = post(
@@ -578,7 +645,10 @@ async fn faults_are_armed_listed_and_disarmed_over_http() {
     let (_, list) = get(&state, "/__admin/faults").await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
-    assert_eq!(list[0]["rule"]["action"], json!({"type": "http", "status": 404}));
+    assert_eq!(
+        list[0]["rule"]["action"],
+        json!({"type": "http", "status": 404})
+    );
     assert_eq!(list[1]["name"], "slow civitdl");
     assert_eq!(list[1]["instance"], id.as_str());
     assert_eq!(gpu.instance().faults.list().len(), 2);
@@ -586,23 +656,69 @@ async fn faults_are_armed_listed_and_disarmed_over_http() {
     for (body, status, needle) in [
         (json!({"spec": "wget:explode"}), 400, "unknown fault action"),
         (json!({"spec": 4}), 400, "spec: expected a string"),
-        (json!({"spec": "wget:http=404", "extra": 1}), 400, "unknown field `extra`"),
-        (json!({"action": {"type": "http", "status": 404}, "colour": "red"}), 400, "invalid fault rule"),
-        (json!({"action": {"type": "http", "status": 999}}), 400, "not in 100..=599"),
-        (json!({"match": {"command": "("}, "action": {"type": "hang"}}), 400, "regex"),
-        (json!({"instance": "nope", "spec": "wget:http=404"}), 404, "no fake instance \"nope\""),
+        (
+            json!({"spec": "wget:http=404", "extra": 1}),
+            400,
+            "unknown field `extra`",
+        ),
+        (
+            json!({"action": {"type": "http", "status": 404}, "colour": "red"}),
+            400,
+            "invalid fault rule",
+        ),
+        (
+            json!({"action": {"type": "http", "status": 999}}),
+            400,
+            "not in 100..=599",
+        ),
+        (
+            json!({"match": {"command": "("}, "action": {"type": "hang"}}),
+            400,
+            "regex",
+        ),
+        (
+            json!({"instance": "nope", "spec": "wget:http=404"}),
+            404,
+            "no fake instance \"nope\"",
+        ),
         (json!([1]), 400, "expected a JSON object"),
     ] {
         let got = post(&state, "/__admin/faults", body.clone()).await;
         assert_error(&got, status, needle);
     }
-    assert_eq!(gpu.instance().faults.list().len(), 2, "a refused rule arms nothing");
+    assert_eq!(
+        gpu.instance().faults.list().len(),
+        2,
+        "a refused rule arms nothing"
+    );
 
-    let del = send(&state, request(Method::DELETE, &format!("/__admin/faults/{first}"), None, LOOPBACK)).await;
+    let del = send(
+        &state,
+        request(
+            Method::DELETE,
+            &format!("/__admin/faults/{first}"),
+            None,
+            LOOPBACK,
+        ),
+    )
+    .await;
     assert_eq!(del.0, StatusCode::OK, "{}", del.1);
-    let again = send(&state, request(Method::DELETE, &format!("/__admin/faults/{first}"), None, LOOPBACK)).await;
+    let again = send(
+        &state,
+        request(
+            Method::DELETE,
+            &format!("/__admin/faults/{first}"),
+            None,
+            LOOPBACK,
+        ),
+    )
+    .await;
     assert_error(&again, 404, "no fault rule");
-    let all = send(&state, request(Method::DELETE, "/__admin/faults", None, LOOPBACK)).await;
+    let all = send(
+        &state,
+        request(Method::DELETE, "/__admin/faults", None, LOOPBACK),
+    )
+    .await;
     assert_eq!(all.1["removed"], 1);
     assert!(gpu.instance().faults.list().is_empty());
 }
@@ -624,20 +740,44 @@ async fn the_journal_is_queried_and_reset_over_http() {
     assert_eq!(some["entries"][0]["command"], "echo hello");
     let (_, by_tool) = get(&state, "/__admin/journal?tool=whoami").await;
     assert_eq!(by_tool["entries"][0]["command"], "whoami");
-    assert_error(&get(&state, "/__admin/journal?regex=(").await, 400, "bad regex");
-    assert_error(&get(&state, "/__admin/journal?since=soon").await, 400, "since");
-    assert_error(&get(&state, "/__admin/journal?colour=red").await, 400, "unknown field");
-    assert_error(&get(&state, "/__admin/journal?instance=nope").await, 404, "no fake instance");
+    assert_error(
+        &get(&state, "/__admin/journal?regex=(").await,
+        400,
+        "bad regex",
+    );
+    assert_error(
+        &get(&state, "/__admin/journal?since=soon").await,
+        400,
+        "since",
+    );
+    assert_error(
+        &get(&state, "/__admin/journal?colour=red").await,
+        400,
+        "unknown field",
+    );
+    assert_error(
+        &get(&state, "/__admin/journal?instance=nope").await,
+        404,
+        "no fake instance",
+    );
 
     let (_, list) = get(&state, "/__admin/instances").await;
     assert_eq!(list[0]["journal"]["entries"], 2);
     assert_eq!(list[0]["journal"]["tail"][1]["command"], "whoami");
 
-    let (code, _) = send(&state, request(Method::DELETE, "/__admin/journal", None, LOOPBACK)).await;
+    let (code, _) = send(
+        &state,
+        request(Method::DELETE, "/__admin/journal", None, LOOPBACK),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK);
     assert!(gpu.journal().is_empty());
     gpu.exec("true").await.unwrap();
-    let (code, _) = send(&state, request(Method::POST, "/__admin/reset", None, LOOPBACK)).await;
+    let (code, _) = send(
+        &state,
+        request(Method::POST, "/__admin/reset", None, LOOPBACK),
+    )
+    .await;
     assert_eq!(code, StatusCode::OK);
     assert!(gpu.journal().is_empty());
     assert!(gpu.instance().faults.list().is_empty());
@@ -674,9 +814,13 @@ async fn event_stream_pushes_a_status_change_to_a_subscriber() {
         let api = fakessh::api::start(files.state(), "127.0.0.1:0".parse().unwrap())
             .await
             .expect("api starts");
-        let mut stream = tokio::net::TcpStream::connect(api.local_addr()).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(api.local_addr())
+            .await
+            .unwrap();
         stream
-            .write_all(b"GET /downloads/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+            .write_all(
+                b"GET /downloads/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+            )
             .await
             .unwrap();
         let mut seen = String::new();
@@ -713,10 +857,17 @@ async fn event_stream_pushes_a_status_change_to_a_subscriber() {
         assert_eq!(entry["status"], "RUNNING");
         assert_eq!(entry["progress"]["percent"], 61.5);
         assert_eq!(entry["commands"], json!(["wget https://x/a.safetensors"]));
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
 
         // and a deletion is an event too
-        files.status().update(|s| s.remove(&id).map(|_| ())).unwrap();
+        files
+            .status()
+            .update(|s| s.remove(&id).map(|_| ()))
+            .unwrap();
         let at = read_until(&mut stream, &mut seen, end, "event: removed").await;
         read_until(&mut stream, &mut seen, at, &id).await;
         // shutdown ends the stream instead of waiting for it
@@ -739,5 +890,7 @@ async fn the_health_probe_reads_the_api_over_tcp() {
     assert_eq!(code, 200);
     assert!(body.contains("\"status\":\"ok\""), "{body}");
     api.shutdown().await.unwrap();
-    assert!(fakessh::api::health::probe(&url, Duration::from_secs(5)).await.is_err());
+    assert!(fakessh::api::health::probe(&url, Duration::from_secs(5))
+        .await
+        .is_err());
 }
