@@ -5,6 +5,7 @@
 //! running ComfyUI, with a sandboxed file tree and a shell that never runs a
 //! host command.
 
+pub mod api;
 pub mod client;
 pub mod faults;
 pub mod fixture;

@@ -32,6 +32,43 @@ enum Command {
     Emit(EmitArgs),
     /// Parse a download tool's output (stdin) into JSON-line events.
     Parse(ParseArgs),
+    /// Serve the downloads API, the admin API and the dashboard over HTTP.
+    Api(ApiArgs),
+    /// GET a health URL; exit 0 when it answers 2xx (a container healthcheck).
+    Health(HealthArgs),
+}
+
+#[derive(Args)]
+struct ApiArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "FAKESSH_API_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The queue file (download_queue.json).
+    #[arg(long, env = "FAKESSH_QUEUE", default_value = "download_queue.json")]
+    queue: PathBuf,
+    /// The status file (download_status.json).
+    #[arg(long, env = "FAKESSH_STATUS", default_value = "download_status.json")]
+    status: PathBuf,
+    /// Directory of Markdown resources that POST /downloads/queue may name.
+    #[arg(long, env = "FAKESSH_RESOURCES")]
+    resources: Option<PathBuf>,
+    /// Require `Authorization: Bearer TOKEN` on /__admin (else loopback only).
+    #[arg(long, env = "FAKESSH_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+#[derive(Args)]
+struct HealthArgs {
+    /// The URL to GET.
+    #[arg(
+        long,
+        env = "FAKESSH_HEALTH_URL",
+        default_value = "http://127.0.0.1:8080/__admin/health"
+    )]
+    url: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
 }
 
 #[derive(Args)]
@@ -182,6 +219,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Api(args) => api(args).await,
+        Command::Health(args) => {
+            let timeout = std::time::Duration::from_secs(args.timeout);
+            let (code, body) = fakessh::api::health::probe(&args.url, timeout).await?;
+            println!("{code} {}", body.trim());
+            Ok(if (200..300).contains(&code) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Emit(args) => {
             let instance = Instance::create(instance_config(&args.instance)?)
                 .context("creating the instance's file tree")?;
@@ -248,6 +296,37 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         seed: args.seed,
         time_scale: args.time_scale,
     })
+}
+
+async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.resources {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "--resources {}: not a directory",
+            dir.display()
+        );
+    }
+    let config = fakessh::api::AppConfig {
+        resources: args.resources,
+        admin_token: args.admin_token,
+        ..fakessh::api::AppConfig::new(args.queue, args.status)
+    };
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut term, mut int) = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
+    let running = fakessh::api::start(fakessh::api::AppState::new(config), args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    println!("listening on {}", running.local_addr());
+    std::io::stdout().flush()?;
+    tokio::select! {
+        _ = int.recv() => tracing::info!("interrupted; shutting down"),
+        _ = term.recv() => tracing::info!("terminated; shutting down"),
+    }
+    running.shutdown().await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

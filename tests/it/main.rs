@@ -1,8 +1,10 @@
 //! Integration tests: a real server on port 0 and real clients (OpenSSH,
 //! paramiko, pexpect over a real pty, russh).
 
+mod api;
 mod cli;
 mod clients;
+mod dashboard;
 mod exec;
 mod faults;
 mod files;
