@@ -43,6 +43,13 @@ struct ApiArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "FAKESSH_API_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// The files and access rules of the HTTP API.
+#[derive(Args)]
+struct HttpArgs {
     /// The queue file (download_queue.json).
     #[arg(long, env = "FAKESSH_QUEUE", default_value = "download_queue.json")]
     queue: PathBuf,
@@ -98,6 +105,12 @@ struct ServeArgs {
     /// the other instance flags are their defaults.
     #[arg(long, env = "FAKESSH_FLEET")]
     fleet: Option<PathBuf>,
+    /// Also serve the HTTP API and dashboard here, with the admin API for
+    /// these instances (their faults and journals).
+    #[arg(long, env = "FAKESSH_HTTP_LISTEN")]
+    http_listen: Option<SocketAddr>,
+    #[command(flatten)]
+    http: HttpArgs,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "FAKESSH_LISTEN", default_value = "127.0.0.1:2222")]
     listen: SocketAddr,
@@ -298,7 +311,11 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
     })
 }
 
-async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
+/// The API's config from its flags, checked before anything listens.
+fn http_config(
+    args: HttpArgs,
+    instances: Vec<std::sync::Arc<Instance>>,
+) -> anyhow::Result<fakessh::api::AppConfig> {
     if let Some(dir) = &args.resources {
         anyhow::ensure!(
             dir.is_dir(),
@@ -306,11 +323,16 @@ async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    let config = fakessh::api::AppConfig {
+    Ok(fakessh::api::AppConfig {
         resources: args.resources,
         admin_token: args.admin_token,
+        instances,
         ..fakessh::api::AppConfig::new(args.queue, args.status)
-    };
+    })
+}
+
+async fn api(args: ApiArgs) -> anyhow::Result<ExitCode> {
+    let config = http_config(args.http, Vec::new())?;
     use tokio::signal::unix::{signal, SignalKind};
     let (mut term, mut int) = (
         signal(SignalKind::terminate())?,
@@ -367,6 +389,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let instances: Vec<_> = planned.iter().map(|(i, _)| i.clone()).collect();
+    let http = match args.http_listen {
+        Some(addr) => Some((addr, http_config(args.http, instances)?)),
+        None => None,
+    };
     let mut running = Vec::new();
     for (instance, config) in planned {
         let listen = config.listen;
@@ -375,6 +402,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening on {listen}"))?;
         running.push((instance, server));
     }
+    let api = match http {
+        Some((addr, config)) => Some(
+            fakessh::api::start(fakessh::api::AppState::new(config), addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?,
+        ),
+        None => None,
+    };
     {
         let mut out = std::io::stdout().lock();
         for (instance, server) in &running {
@@ -395,11 +430,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 instance.config.id
             );
         }
+        if let Some(api) = &api {
+            writeln!(out, "http on {}", api.local_addr())?;
+        }
         out.flush()?;
     }
     tokio::select! {
         _ = int.recv() => tracing::info!("interrupted; shutting down"),
         _ = term.recv() => tracing::info!("terminated; shutting down"),
+    }
+    if let Some(api) = api {
+        api.shutdown().await?;
     }
     for (_, server) in running {
         server.shutdown().await;
