@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve a fake instance over SSH.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure handshakes per second and idle-session memory (vs sshd when installed).
     Bench(bench::BenchArgs),
     /// Print a tool's emulated output locally, without SSH: `fakessh emit wget URL`.
@@ -220,7 +220,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Parse(args) => {
             let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
