@@ -29,7 +29,7 @@ enum Command {
     /// Measure handshakes per second and idle-session memory (vs sshd when installed).
     Bench(bench::BenchArgs),
     /// Print a tool's emulated output locally, without SSH: `fakessh emit wget URL`.
-    Emit(EmitArgs),
+    Emit(Box<EmitArgs>),
     /// Parse a download tool's output (stdin) into JSON-line events.
     Parse(ParseArgs),
     /// Serve the downloads API, the admin API and the dashboard over HTTP.
