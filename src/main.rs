@@ -32,6 +32,8 @@ enum Command {
     Emit(EmitArgs),
     /// Parse a download tool's output (stdin) into JSON-line events.
     Parse(ParseArgs),
+    /// Run the download queue's jobs on their instances over SSH.
+    Handler(fakessh::client::handler::cli::HandlerArgs),
 }
 
 #[derive(Args)]
@@ -186,6 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Handler(args) => Ok(fakessh::client::handler::cli::run(args).await?),
         Command::Parse(args) => {
             let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
             fakessh::client::progress::cli::run(
