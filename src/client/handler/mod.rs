@@ -338,11 +338,11 @@ impl Handler {
                     Ok(claim) => {
                         for job in claim.jobs {
                             running += 1;
-                            *per_instance.entry(job.instance_id.clone()).or_default() += 1;
+                            *per_instance.entry(slot(&job)).or_default() += 1;
                             let (shared, writer, stop, done) =
                                 (shared.clone(), writer.clone(), stop_rx.clone(), done_tx.clone());
                             tokio::spawn(async move {
-                                let instance = job.instance_id.clone();
+                                let instance = slot(&job);
                                 let result = run_job(&shared, &writer, job, stop).await;
                                 let _ = done.send((instance, result));
                             });
@@ -423,7 +423,7 @@ impl Handler {
         let claimable = |jobs: &crate::client::store::Records<Job>, counts: &HashMap<String, usize>| {
             jobs.pending()
                 .iter()
-                .any(|j| counts.get(&j.instance_id).copied().unwrap_or(0) < limit)
+                .any(|j| counts.get(&slot(j)).copied().unwrap_or(0) < limit)
         };
         let orphans = snapshot
             .iter()
@@ -461,7 +461,7 @@ impl Handler {
                     break;
                 }
                 let job = jobs.get_mut(&id)?;
-                let n = counts.entry(job.instance_id.clone()).or_default();
+                let n = counts.entry(slot(job)).or_default();
                 if *n >= limit {
                     continue;
                 }
@@ -484,6 +484,16 @@ impl Handler {
             })?;
         }
         Ok(claim)
+    }
+}
+
+/// What the per-instance limit counts by: the SSH endpoint (`host:port`),
+/// so fake instances sharing 127.0.0.1 are told apart; the instance id
+/// when the connection string does not parse.
+fn slot(job: &Job) -> String {
+    match SshTarget::parse(&job.ssh_connection) {
+        Ok(t) => format!("{}:{}", t.host, t.port),
+        Err(_) => job.instance_id.clone(),
     }
 }
 
@@ -1066,7 +1076,7 @@ async fn flush(shared: &Shared, batch: &mut Vec<Msg>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::client::*;
+    use super::*;
 
     fn verdict(tool: Tool, log: &[u8], code: u32) -> Verdict {
         let mut stream = ProgressStream::for_tool(tool);
