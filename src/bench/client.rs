@@ -167,7 +167,10 @@ async fn handler_once(
         .filter(|j| j.status == JobStatus::Complete)
         .count();
     if summary.complete != complete {
-        bail!("summary says {} complete, the queue {complete}", summary.complete);
+        bail!(
+            "summary says {} complete, the queue {complete}",
+            summary.complete
+        );
     }
     Ok(HandlerRun {
         jobs,

@@ -263,7 +263,10 @@ impl Verifier {
 
 impl russh::client::Handler for Verifier {
     type Error = russh::Error;
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let key = match key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => {
@@ -273,10 +276,7 @@ impl russh::client::Handler for Verifier {
         match self.check(&key) {
             Ok(ok) => Ok(ok),
             Err(problem) => {
-                self.found
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .problem = Some(problem);
+                self.found.lock().unwrap_or_else(|e| e.into_inner()).problem = Some(problem);
                 Ok(false)
             }
         }
@@ -341,12 +341,13 @@ impl SshClient {
             _ => format!("{host}:{}", target.port),
         };
         let timeout = self.config.connect_timeout;
-        let handle = tokio::time::timeout(timeout, self.connect(target, &host, &addr, key, &key_path))
-            .await
-            .map_err(|_| SshError::ConnectTimeout {
-                addr: addr.clone(),
-                timeout,
-            })??;
+        let handle =
+            tokio::time::timeout(timeout, self.connect(target, &host, &addr, key, &key_path))
+                .await
+                .map_err(|_| SshError::ConnectTimeout {
+                    addr: addr.clone(),
+                    timeout,
+                })??;
         let proto = |e: russh::Error| SshError::Protocol {
             addr: addr.clone(),
             reason: e.to_string(),
@@ -442,7 +443,12 @@ impl SshClient {
         let mut handle = match connected {
             Ok(h) => h,
             Err(e) => {
-                if let Some(problem) = found.lock().unwrap_or_else(|e| e.into_inner()).problem.take() {
+                if let Some(problem) = found
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .problem
+                    .take()
+                {
                     return Err(problem);
                 }
                 let io_kind = match &e {

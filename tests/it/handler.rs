@@ -37,7 +37,9 @@ struct Rig {
 
 fn scratch() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
-    let b = tempfile::Builder::new().prefix("fakessh-handler-").tempdir_in(shm);
+    let b = tempfile::Builder::new()
+        .prefix("fakessh-handler-")
+        .tempdir_in(shm);
     b.or_else(|_| tempfile::tempdir()).expect("tempdir")
 }
 
@@ -80,8 +82,12 @@ impl Rig {
     /// job and a PENDING status entry).
     fn add(&self, gpu: usize, name: &str, commands: &[&str]) -> String {
         let conn = self.gpus[gpu].connection_string();
-        let job = Job::new(&conn, name, commands.iter().map(|c| c.to_string()).collect())
-            .expect("job");
+        let job = Job::new(
+            &conn,
+            name,
+            commands.iter().map(|c| c.to_string()).collect(),
+        )
+        .expect("job");
         let id = job.id.clone();
         self.status
             .update(|s| s.insert(StatusEntry::for_job(&job)))
@@ -165,7 +171,10 @@ async fn a_mixed_queue_over_three_instances_reaches_the_right_final_statuses() {
     for (gpu, id) in &ok {
         let e = rig.entry(id);
         assert_eq!(e.status, JobStatus::Complete, "{e:?}");
-        assert_eq!(e.progress, serde_json::from_str(r#"{"percent":100}"#).unwrap());
+        assert_eq!(
+            e.progress,
+            serde_json::from_str(r#"{"percent":100}"#).unwrap()
+        );
         assert_eq!(e.command_index, e.total_commands);
         let job = rig.job(id);
         assert_eq!(job.status, JobStatus::Complete);
@@ -207,14 +216,22 @@ async fn an_exit_code_fault_fails_the_job_with_the_code_and_no_retry() {
         b.fault(FaultRule::for_tool("wget").inject(Fault::ExitCode { code: 3 }))
     })
     .await;
-    let id = rig.add(0, "vae", &[&wget("vae", "a.safetensors"), &wget("vae", "b.safetensors")]);
+    let id = rig.add(
+        0,
+        "vae",
+        &[&wget("vae", "a.safetensors"), &wget("vae", "b.safetensors")],
+    );
     rig.run().await;
     let e = rig.entry(&id);
     assert_eq!(e.status, JobStatus::Failed);
     let error = e.error.unwrap();
     assert!(error.starts_with("wget exited with status 3"), "{error}");
     assert_eq!(retries(&rig.entry(&id)), 0);
-    assert_eq!(rig.gpus[0].ran_count("wget"), 1, "later commands are skipped");
+    assert_eq!(
+        rig.gpus[0].ran_count("wget"),
+        1,
+        "later commands are skipped"
+    );
     assert_eq!(rig.job(&id).command_index, 0);
 }
 
@@ -236,14 +253,22 @@ async fn a_disconnect_mid_transfer_is_retried_then_completes() {
     assert_eq!(retries(&e), 1);
     assert_eq!(summary.retries, 1);
     let last = e.extra["last_error"].as_str().unwrap();
-    assert!(last.contains("lost without exit status (ssh exit 255)"), "{last}");
+    assert!(
+        last.contains("lost without exit status (ssh exit 255)"),
+        "{last}"
+    );
     assert_eq!(rig.gpus[0].ran_count("wget"), 2);
 }
 
 #[tokio::test]
 async fn a_hang_hits_the_stall_timeout_and_is_retried() {
     let mut rig = Rig::new(1, |b| {
-        b.fault(FaultRule::for_tool("wget").inject(Fault::Hang).times(1).expect(1))
+        b.fault(
+            FaultRule::for_tool("wget")
+                .inject(Fault::Hang)
+                .times(1)
+                .expect(1),
+        )
     })
     .await;
     rig.config.stall_timeout = Some(Duration::from_millis(300));
@@ -257,7 +282,10 @@ async fn a_hang_hits_the_stall_timeout_and_is_retried() {
 
 #[tokio::test]
 async fn a_hang_every_time_fails_after_the_retries_with_the_stall_error() {
-    let mut rig = Rig::new(1, |b| b.fault(FaultRule::for_tool("wget").inject(Fault::Hang))).await;
+    let mut rig = Rig::new(1, |b| {
+        b.fault(FaultRule::for_tool("wget").inject(Fault::Hang))
+    })
+    .await;
     rig.config.stall_timeout = Some(Duration::from_millis(150));
     let id = rig.add(0, "vae", &[&wget("vae", "a.safetensors")]);
     rig.run().await;
@@ -339,7 +367,10 @@ async fn a_reset_connection_is_retried_then_completes() {
     let e = rig.entry(&id);
     assert_eq!(e.status, JobStatus::Complete, "{e:?}");
     assert_eq!(retries(&e), 1);
-    assert!(e.extra["last_error"].as_str().unwrap().starts_with("connecting to 127.0.0.1:"));
+    assert!(e.extra["last_error"]
+        .as_str()
+        .unwrap()
+        .starts_with("connecting to 127.0.0.1:"));
 }
 
 fn catalog_with(url_file: &str, entry: FileEntry) -> Catalog {
@@ -388,7 +419,10 @@ async fn a_wget_503_is_retried_then_fails_with_the_wget_error() {
     rig.run().await;
     let e = rig.entry(&id);
     assert_eq!(e.status, JobStatus::Failed);
-    assert_eq!(e.error.as_deref(), Some("wget: ERROR 503: Service Unavailable"));
+    assert_eq!(
+        e.error.as_deref(),
+        Some("wget: ERROR 503: Service Unavailable")
+    );
     assert_eq!(retries(&e), 2);
     assert_eq!(rig.gpus[0].ran_count("wget"), 3);
 }
@@ -398,7 +432,11 @@ async fn a_wget_503_is_retried_then_fails_with_the_wget_error() {
 async fn a_wget_http_404_fault_fails_at_once_with_the_wget_error() {
     // Passes once Fault::Http acts inside wget (another branch).
     let rig = Rig::new(1, |b| {
-        b.fault(FaultRule::for_tool("wget").inject(Fault::Http { status: 404 }).times(1))
+        b.fault(
+            FaultRule::for_tool("wget")
+                .inject(Fault::Http { status: 404 })
+                .times(1),
+        )
     })
     .await;
     let id = rig.add(0, "vae", &[&wget("vae", "a.safetensors")]);
@@ -462,7 +500,11 @@ async fn two_handlers_on_the_same_files_never_lose_or_duplicate_a_job() {
     rig.config.per_instance = 2;
     let mut ids = Vec::new();
     for i in 0..30 {
-        ids.push(rig.add(i % 3, &format!("job {i}"), &[&wget("loras", &format!("f{i}.safetensors"))]));
+        ids.push(rig.add(
+            i % 3,
+            &format!("job {i}"),
+            &[&wget("loras", &format!("f{i}.safetensors"))],
+        ));
     }
     // Act
     let (a, b) = (
@@ -520,7 +562,11 @@ async fn jobs_added_while_it_runs_are_picked_up_and_shutdown_requeues_nothing_lo
     .await
     .unwrap();
     stop_tx.send(()).unwrap();
-    let summary = tokio::time::timeout(LIMIT, run).await.unwrap().unwrap().unwrap();
+    let summary = tokio::time::timeout(LIMIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(summary.complete, 2);
     assert_eq!(summary.requeued, 1);
     assert_eq!(rig.entry(&first).status, JobStatus::Complete);
@@ -541,7 +587,12 @@ fn eight_processes_of_a_thousand_status_updates_lose_nothing() {
     let children: Vec<_> = (0..8)
         .map(|w| {
             bin()
-                .args(["handler", "--stress-status-writes", "1000", "--stress-writer"])
+                .args([
+                    "handler",
+                    "--stress-status-writes",
+                    "1000",
+                    "--stress-writer",
+                ])
                 .arg(format!("w{w}"))
                 .arg("--status")
                 .arg(&status)
@@ -574,13 +625,16 @@ async fn a_handler_killed_mid_download_finishes_the_queue_when_started_again() {
             ..FileEntry::default()
         },
     );
-    catalog.files.extend(catalog_with(
-        "quick.safetensors",
-        FileEntry {
-            size: Some(100_000),
-            ..FileEntry::default()
-        },
-    ).files);
+    catalog.files.extend(
+        catalog_with(
+            "quick.safetensors",
+            FileEntry {
+                size: Some(100_000),
+                ..FileEntry::default()
+            },
+        )
+        .files,
+    );
     let rig = Rig::new(1, |b| {
         b.time_scale(1.0)
             .catalog(catalog.clone())
@@ -600,7 +654,13 @@ async fn a_handler_killed_mid_download_finishes_the_queue_when_started_again() {
             .arg(&rig.config.key)
             .arg("--known-hosts")
             .arg(&rig.config.known_hosts)
-            .args(["--until-idle", "--poll-ms", "20", "--status-interval-ms", "50"])
+            .args([
+                "--until-idle",
+                "--poll-ms",
+                "20",
+                "--status-interval-ms",
+                "50",
+            ])
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()
@@ -611,7 +671,11 @@ async fn a_handler_killed_mid_download_finishes_the_queue_when_started_again() {
     tokio::time::timeout(LIMIT, async {
         loop {
             let e = rig.entry(&first);
-            let pct = e.progress.get("percent").and_then(|p| p.as_f64()).unwrap_or(0.0);
+            let pct = e
+                .progress
+                .get("percent")
+                .and_then(|p| p.as_f64())
+                .unwrap_or(0.0);
             if e.status == JobStatus::Running && pct > 0.0 {
                 break;
             }
@@ -622,7 +686,11 @@ async fn a_handler_killed_mid_download_finishes_the_queue_when_started_again() {
     .expect("the download got under way");
     handler.kill().unwrap();
     handler.wait().unwrap();
-    assert_eq!(rig.job(&first).status, JobStatus::Running, "killed, not cleaned up");
+    assert_eq!(
+        rig.job(&first).status,
+        JobStatus::Running,
+        "killed, not cleaned up"
+    );
     let mut again = start();
     let waited = tokio::time::timeout(LIMIT, async {
         loop {
@@ -644,5 +712,7 @@ async fn a_handler_killed_mid_download_finishes_the_queue_when_started_again() {
         assert_eq!(rig.entry(id).status, JobStatus::Complete);
         assert_eq!(rig.job(id).status, JobStatus::Complete);
     }
-    assert!(rig.files(0, "/workspace/ComfyUI/models/vae").contains(&url_file.to_string()));
+    assert!(rig
+        .files(0, "/workspace/ComfyUI/models/vae")
+        .contains(&url_file.to_string()));
 }

@@ -30,7 +30,11 @@ pub struct HandlerArgs {
     #[arg(long, env = "FAKESSH_KEY", default_value = "~/.ssh/id_ed25519")]
     pub key: PathBuf,
     /// The known_hosts file.
-    #[arg(long, env = "FAKESSH_KNOWN_HOSTS", default_value = "~/.ssh/known_hosts")]
+    #[arg(
+        long,
+        env = "FAKESSH_KNOWN_HOSTS",
+        default_value = "~/.ssh/known_hosts"
+    )]
     pub known_hosts: PathBuf,
     /// Learn unknown host keys (StrictHostKeyChecking=accept-new).
     #[arg(long, env = "FAKESSH_ACCEPT_NEW")]

@@ -38,7 +38,7 @@ use tokio::time::Instant;
 pub mod cli;
 
 use crate::client::connection::SshTarget;
-use crate::client::progress::{progress_json, Event, ErrorKind, ProgressStream, Tool};
+use crate::client::progress::{progress_json, ErrorKind, Event, ProgressStream, Tool};
 use crate::client::queue::{Job, JobStatus, Queue};
 use crate::client::ssh::{remote_command, ExecLimits, ExecOutcome, SshClient, SshConfig};
 use crate::client::status::{StatusEntry, StatusFile};
@@ -234,7 +234,8 @@ impl Owner {
     fn mark(&self, job: &mut Job) {
         job.extra
             .insert("claimed_by".into(), Value::from(self.tag.clone()));
-        job.extra.insert("claimed_pid".into(), Value::from(self.pid));
+        job.extra
+            .insert("claimed_pid".into(), Value::from(self.pid));
         job.extra
             .insert("claimed_host".into(), Value::from(self.host.clone()));
         job.extra
@@ -308,7 +309,10 @@ impl Handler {
 
     /// [`Handler::run_until_idle`], stopping early (as [`Handler::run`]
     /// does) when `shutdown` completes first.
-    pub async fn run_until_idle_or(&self, shutdown: impl Future<Output = ()>) -> Result<RunSummary> {
+    pub async fn run_until_idle_or(
+        &self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<RunSummary> {
         self.run_loop(true, shutdown).await
     }
 
@@ -318,7 +322,11 @@ impl Handler {
         self.run_loop(false, shutdown).await
     }
 
-    async fn run_loop(&self, until_idle: bool, shutdown: impl Future<Output = ()>) -> Result<RunSummary> {
+    async fn run_loop(
+        &self,
+        until_idle: bool,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<RunSummary> {
         let shared = &self.shared;
         let cfg = &shared.config;
         let (writer, writer_task) = Writer::spawn(shared.clone());
@@ -339,8 +347,12 @@ impl Handler {
                         for job in claim.jobs {
                             running += 1;
                             *per_instance.entry(slot(&job)).or_default() += 1;
-                            let (shared, writer, stop, done) =
-                                (shared.clone(), writer.clone(), stop_rx.clone(), done_tx.clone());
+                            let (shared, writer, stop, done) = (
+                                shared.clone(),
+                                writer.clone(),
+                                stop_rx.clone(),
+                                done_tx.clone(),
+                            );
                             tokio::spawn(async move {
                                 let instance = slot(&job);
                                 let result = run_job(&shared, &writer, job, stop).await;
@@ -420,7 +432,8 @@ impl Handler {
                 tracing::warn!("skipping a queue record: {bad}: {}", source_text(&bad));
             }
         }
-        let claimable = |jobs: &crate::client::store::Records<Job>, counts: &HashMap<String, usize>| {
+        let claimable = |jobs: &crate::client::store::Records<Job>,
+                         counts: &HashMap<String, usize>| {
             jobs.pending()
                 .iter()
                 .any(|j| counts.get(&slot(j)).copied().unwrap_or(0) < limit)
@@ -576,7 +589,9 @@ impl Tracker {
         let message = match (&self.last_error, &self.gave_up) {
             (Some((_, _, m)), _) => m.clone(),
             (None, Some(g)) => format!("{name}: {g}"),
-            (None, None) if self.last_line.is_empty() => format!("{name} exited with status {code}"),
+            (None, None) if self.last_line.is_empty() => {
+                format!("{name} exited with status {code}")
+            }
             (None, None) => format!("{name} exited with status {code}: {}", self.last_line),
         };
         let transient = match &self.last_error {
@@ -618,9 +633,7 @@ async fn run_command(
             stream.push(bytes, &mut events);
             tracker.remember_line(bytes);
             tracker.observe(&events);
-            let due = tracker
-                .last_sent
-                .is_none_or(|t| t.elapsed() >= interval);
+            let due = tracker.last_sent.is_none_or(|t| t.elapsed() >= interval);
             if due {
                 if let Some(p) = tracker.latest.take() {
                     tracker.last_sent = Some(Instant::now());
@@ -641,10 +654,9 @@ async fn run_command(
             "connection to {}:{} lost without exit status (ssh exit 255)",
             target.host, target.port
         )),
-        Ok(ExecOutcome::Stalled(d)) => Verdict::Transient(format!(
-            "stalled: no output for {}s",
-            d.as_secs_f64()
-        )),
+        Ok(ExecOutcome::Stalled(d)) => {
+            Verdict::Transient(format!("stalled: no output for {}s", d.as_secs_f64()))
+        }
         Ok(ExecOutcome::TimedOut(d)) => {
             Verdict::Permanent(format!("command timed out after {}s", d.as_secs_f64()))
         }
@@ -652,7 +664,12 @@ async fn run_command(
 }
 
 /// Runs one claimed job to a final state (or back to PENDING on shutdown).
-async fn run_job(shared: &Shared, writer: &Writer, job: Job, mut stop: watch::Receiver<bool>) -> Final {
+async fn run_job(
+    shared: &Shared,
+    writer: &Writer,
+    job: Job,
+    mut stop: watch::Receiver<bool>,
+) -> Final {
     let cfg = &shared.config;
     let id = job.id.clone();
     let total = job.commands.len() as u32;
@@ -885,7 +902,8 @@ impl Change {
             }),
             Change::Retrying { id, retries, error } => with(entries, id, &mut |e| {
                 e.extra.insert("retries".into(), Value::from(*retries));
-                e.extra.insert("last_error".into(), Value::from(error.clone()));
+                e.extra
+                    .insert("last_error".into(), Value::from(error.clone()));
                 e.progress.clear();
                 e.updated_at = now.clone();
             }),
