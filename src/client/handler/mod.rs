@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 pub mod cli;
@@ -690,8 +690,7 @@ async fn run_job(
         .change(Change::Started {
             job: Box::new(job.clone()),
             command_index: (first + 1).min(total.max(1)),
-        })
-        .await;
+        });
     let mut retries = 0u32;
     let finish = |status: JobStatus, error: Option<String>, completed: u32, retries: u32| {
         notify(HandlerEvent::Finished {
@@ -712,7 +711,7 @@ async fn run_job(
         Ok(t) => t,
         Err(e) => {
             let (change, fin) = finish(JobStatus::Failed, Some(e.to_string()), first, 0);
-            writer.change(change).await;
+            writer.change(change);
             return fin;
         }
     };
@@ -723,8 +722,7 @@ async fn run_job(
                     id: id.clone(),
                     command_index: index + 1,
                     completed: index,
-                })
-                .await;
+                });
         }
         let command = &job.commands[index as usize];
         let mut attempt = 0u32;
@@ -741,7 +739,7 @@ async fn run_job(
                 Verdict::Transient(e) | Verdict::Permanent(e) => {
                     tracing::warn!(%id, "FAILED: {e}");
                     let (change, fin) = finish(JobStatus::Failed, Some(e), index, retries);
-                    writer.change(change).await;
+                    writer.change(change);
                     return fin;
                 }
                 Verdict::HostVerification(e) => {
@@ -755,7 +753,7 @@ async fn run_job(
                             job.ssh_connection.clone(),
                         ));
                     }
-                    writer.change(change).await;
+                    writer.change(change);
                     return fin;
                 }
             };
@@ -774,8 +772,7 @@ async fn run_job(
                     id: id.clone(),
                     retries,
                     error,
-                })
-                .await;
+                });
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = stopped(&mut stop) => {
@@ -785,7 +782,7 @@ async fn run_job(
         }
     }
     let (change, fin) = finish(JobStatus::Complete, None, total, retries);
-    writer.change(change).await;
+    writer.change(change);
     fin
 }
 
@@ -812,8 +809,7 @@ async fn requeue(
         .change(Change::Requeued {
             id: id.to_string(),
             completed,
-        })
-        .await;
+        });
     Final {
         status: JobStatus::Pending,
         retries,
@@ -956,7 +952,6 @@ impl Change {
 
 struct Msg {
     change: Change,
-    ack: Option<oneshot::Sender<()>>,
 }
 
 /// The one task that writes both files, batching every job's changes.
@@ -972,19 +967,10 @@ impl Writer {
         (Writer { tx }, task)
     }
 
-    /// A state change: written at once; returns when it is on disk.
-    async fn change(&self, change: Change) {
-        let (ack, done) = oneshot::channel();
-        if self
-            .tx
-            .send(Msg {
-                change,
-                ack: Some(ack),
-            })
-            .is_ok()
-        {
-            let _ = done.await;
-        }
+    /// A state change: written at once (batched with whatever else is
+    /// waiting); the writer drains everything before the handler returns.
+    fn change(&self, change: Change) {
+        let _ = self.tx.send(Msg { change });
     }
 
     /// A progress readout: written within the status interval.
@@ -994,7 +980,6 @@ impl Writer {
                 id: id.to_string(),
                 progress,
             },
-            ack: None,
         });
     }
 }
@@ -1032,7 +1017,7 @@ async fn writer_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) 
 }
 
 /// Writes a batch (status file, then queue file); retries a failing write a
-/// few times, then logs it. Acks every change.
+/// few times, then logs it.
 async fn flush(shared: &Shared, batch: &mut Vec<Msg>) {
     // Only the latest progress of each job matters.
     let mut seen = HashSet::new();
@@ -1085,11 +1070,7 @@ async fn flush(shared: &Shared, batch: &mut Vec<Msg>) {
             Err(e) => tracing::error!("giving up writing status: {e}"),
         }
     }
-    for m in batch.drain(..) {
-        if let Some(ack) = m.ack {
-            let _ = ack.send(());
-        }
-    }
+    batch.clear();
 }
 
 #[cfg(test)]
