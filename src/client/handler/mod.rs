@@ -337,12 +337,14 @@ impl Handler {
         let mut summary = RunSummary::default();
         let mut warned: HashSet<String> = HashSet::new();
         let mut stopping = false;
+        // The last claim left PENDING jobs: skip the read-only look next time.
+        let mut more_pending = false;
         let mut shutdown = std::pin::pin!(shutdown);
         let mut first_error: Option<Error> = None;
         loop {
             if !stopping {
                 let free = cfg.parallel.max(1).saturating_sub(running);
-                match self.claim(free, &per_instance, &mut warned) {
+                match self.claim(free, &per_instance, &mut warned, &mut more_pending) {
                     Ok(claim) => {
                         for job in claim.jobs {
                             running += 1;
@@ -421,26 +423,17 @@ impl Handler {
         free: usize,
         per_instance: &HashMap<String, usize>,
         warned: &mut HashSet<String>,
+        more_pending: &mut bool,
     ) -> Result<Claim> {
         let shared = &self.shared;
         let limit = shared.config.per_instance.max(1);
         let owner = &shared.owner;
-        let snapshot = shared.queue.load()?;
-        for bad in snapshot.errors() {
-            let key = bad.to_string();
-            if warned.insert(key) {
-                tracing::warn!("skipping a queue record: {bad}: {}", source_text(&bad));
-            }
-        }
         let claimable = |jobs: &crate::client::store::Records<Job>,
                          counts: &HashMap<String, usize>| {
             jobs.pending()
                 .iter()
                 .any(|j| counts.get(&slot(j)).copied().unwrap_or(0) < limit)
         };
-        let orphans = snapshot
-            .iter()
-            .any(|j| j.status == JobStatus::Running && owner.is_orphan(j));
         let live = |jobs: &crate::client::store::Records<Job>| {
             jobs.iter()
                 .filter(|j| match j.status {
@@ -450,11 +443,24 @@ impl Handler {
                 })
                 .count()
         };
-        if !orphans && (free == 0 || !claimable(&snapshot, per_instance)) {
-            return Ok(Claim {
-                jobs: Vec::new(),
-                live_work: live(&snapshot),
-            });
+        if !(*more_pending && free > 0) {
+            let snapshot = shared.queue.load()?;
+            for bad in snapshot.errors() {
+                let key = bad.to_string();
+                if warned.insert(key) {
+                    tracing::warn!("skipping a queue record: {bad}: {}", source_text(&bad));
+                }
+            }
+            let orphans = snapshot
+                .iter()
+                .any(|j| j.status == JobStatus::Running && owner.is_orphan(j));
+            if !orphans && (free == 0 || !claimable(&snapshot, per_instance)) {
+                *more_pending = false;
+                return Ok(Claim {
+                    jobs: Vec::new(),
+                    live_work: live(&snapshot),
+                });
+            }
         }
         let mut recovered = Vec::new();
         let claim = shared.queue.update(|jobs| {
@@ -483,6 +489,8 @@ impl Handler {
                 owner.mark(job);
                 claimed.push(job.clone());
             }
+            *more_pending =
+                !claimed.is_empty() && jobs.iter().any(|j| j.status == JobStatus::Pending);
             Ok(Claim {
                 jobs: claimed,
                 live_work: live(jobs),
@@ -504,10 +512,24 @@ impl Handler {
 /// so fake instances sharing 127.0.0.1 are told apart; the instance id
 /// when the connection string does not parse.
 fn slot(job: &Job) -> String {
-    match SshTarget::parse(&job.ssh_connection) {
-        Ok(t) => format!("{}:{}", t.host, t.port),
-        Err(_) => job.instance_id.clone(),
+    thread_local! {
+        static SLOTS: std::cell::RefCell<HashMap<String, String>> = Default::default();
     }
+    SLOTS.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        if let Some(s) = slots.get(&job.ssh_connection) {
+            return s.clone();
+        }
+        let s = match SshTarget::parse(&job.ssh_connection) {
+            Ok(t) => format!("{}:{}", t.host, t.port),
+            Err(_) => job.instance_id.clone(),
+        };
+        if slots.len() > 10_000 {
+            slots.clear();
+        }
+        slots.insert(job.ssh_connection.clone(), s.clone());
+        s
+    })
 }
 
 fn source_text(e: &Error) -> String {
@@ -686,11 +708,10 @@ async fn run_job(
         command_index: first + 1,
         total_commands: total,
     });
-    writer
-        .change(Change::Started {
-            job: Box::new(job.clone()),
-            command_index: (first + 1).min(total.max(1)),
-        });
+    writer.change(Change::Started {
+        job: Box::new(job.clone()),
+        command_index: (first + 1).min(total.max(1)),
+    });
     let mut retries = 0u32;
     let finish = |status: JobStatus, error: Option<String>, completed: u32, retries: u32| {
         notify(HandlerEvent::Finished {
@@ -717,12 +738,11 @@ async fn run_job(
     };
     for index in first..total {
         if index > first {
-            writer
-                .change(Change::Command {
-                    id: id.clone(),
-                    command_index: index + 1,
-                    completed: index,
-                });
+            writer.change(Change::Command {
+                id: id.clone(),
+                command_index: index + 1,
+                completed: index,
+            });
         }
         let command = &job.commands[index as usize];
         let mut attempt = 0u32;
@@ -767,12 +787,11 @@ async fn run_job(
                 error: error.clone(),
                 delay,
             });
-            writer
-                .change(Change::Retrying {
-                    id: id.clone(),
-                    retries,
-                    error,
-                });
+            writer.change(Change::Retrying {
+                id: id.clone(),
+                retries,
+                error,
+            });
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = stopped(&mut stop) => {
@@ -805,11 +824,10 @@ async fn requeue(
         status: JobStatus::Pending,
         error: None,
     });
-    writer
-        .change(Change::Requeued {
-            id: id.to_string(),
-            completed,
-        });
+    writer.change(Change::Requeued {
+        id: id.to_string(),
+        completed,
+    });
     Final {
         status: JobStatus::Pending,
         retries,
