@@ -5,7 +5,8 @@
 //! figures that matter are the ratios: both servers meet the same client
 //! on the same (noisy) machine within one run.
 //!
-//! `fakessh bench --tools` measures the emulated tools instead (see [`tools`]).
+//! `fakessh bench --tools` measures the emulated tools instead (see [`tools`]);
+//! `fakessh bench --client` the parsers and the handler (see [`client`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use futures::StreamExt;
 use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
+mod client;
 mod tools;
 
 /// What to measure.
@@ -37,6 +39,13 @@ pub struct BenchArgs {
     /// scale 0, and concurrent wget sessions at time scale 1.
     #[arg(long)]
     tools: bool,
+    /// Measure the client instead: parser throughput on a 1M-line log, and
+    /// handler jobs/s over 10 in-process instances at time scale 0.
+    #[arg(long)]
+    client: bool,
+    /// With --client: jobs in the handler run.
+    #[arg(long, default_value_t = 1000)]
+    jobs: usize,
     /// With --tools: concurrent wget sessions.
     #[arg(long, default_value_t = 1000)]
     sessions: usize,
@@ -279,6 +288,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     )?);
     if args.tools {
         return tools::run(&args, &key).await;
+    }
+    if args.client {
+        return client::run(&args).await;
     }
     let mut servers = vec![start_fakessh(&[])?];
     if args.sshd.exists() {

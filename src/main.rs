@@ -32,6 +32,8 @@ enum Command {
     Emit(Box<EmitArgs>),
     /// Parse a download tool's output (stdin) into JSON-line events.
     Parse(ParseArgs),
+    /// Run the download queue's jobs on their instances over SSH.
+    Handler(Box<fakessh::client::handler::cli::HandlerArgs>),
     /// Serve the downloads API, the admin API and the dashboard over HTTP.
     Api(ApiArgs),
     /// GET a health URL; exit 0 when it answers 2xx (a container healthcheck).
@@ -222,6 +224,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Handler(args) => Ok(fakessh::client::handler::cli::run(*args).await?),
         Command::Parse(args) => {
             let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
             fakessh::client::progress::cli::run(

@@ -64,6 +64,9 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Connecting or running a command over SSH failed.
+    #[error(transparent)]
+    Ssh(#[from] super::ssh::SshError),
     /// `--tool` named no known parser.
     #[error("unknown tool {0:?} (expected civitdl, wget, curl, hf, git, aria2c or auto)")]
     UnknownTool(String),

@@ -7,11 +7,16 @@
 //!   cross-process lock ([`store`]).
 //! - [`connection`]: `ssh -p PORT user@host ...` connection strings and the
 //!   instance ids derived from them.
+//! - [`ssh`]: the russh client (key auth, known_hosts, streamed exec).
+//! - [`handler`]: runs the queue's jobs on their instances and keeps the
+//!   status file current.
 
 pub mod connection;
 mod error;
+pub mod handler;
 pub mod progress;
 pub mod queue;
+pub mod ssh;
 pub mod status;
 pub mod store;
 pub mod time;

@@ -9,6 +9,7 @@ mod exec;
 mod faults;
 mod files;
 mod golden;
+mod handler;
 mod hostile;
 mod interactive;
 mod support;
