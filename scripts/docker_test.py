@@ -32,9 +32,9 @@ def log(msg):
     print(f"[docker-test] {msg}", flush=True)
 
 
-def run(cmd, **kw):
+def run(cmd, env=None, **kw):
     log("$ " + " ".join(cmd))
-    return subprocess.run(cmd, check=True, env=ENV, cwd=ROOT, **kw)
+    return subprocess.run(cmd, check=True, env=env or ENV, cwd=ROOT, **kw)
 
 
 def compose_cmd():

@@ -111,7 +111,9 @@ impl HandlerArgs {
     }
 }
 
-/// Runs `fakessh handler`: exit 0 when every job it ran completed, 1 otherwise.
+/// Runs `fakessh handler`. As a daemon it exits 0 on SIGTERM/SIGINT (failed
+/// jobs are data in the status file, not a crash); with `--until-idle` it
+/// exits 0 when every job it ran completed, 1 otherwise.
 pub async fn run(args: HandlerArgs) -> Result<ExitCode> {
     if let Some(n) = args.stress_status_writes {
         stress_status_writes(&args.status, &args.stress_writer, n)?;
@@ -138,11 +140,13 @@ pub async fn run(args: HandlerArgs) -> Result<ExitCode> {
         handler.run(shutdown).await?
     };
     report(&summary);
-    Ok(if summary.failed + summary.host_verification_needed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if !args.until_idle || summary.failed + summary.host_verification_needed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 fn report(s: &RunSummary) {
