@@ -45,7 +45,7 @@ struct PtyState {
 }
 
 /// Counts the channel as active until dropped, whatever way the task ends.
-struct ActiveGuard(Vec<Arc<AtomicUsize>>);
+pub(super) struct ActiveGuard(Vec<Arc<AtomicUsize>>);
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
@@ -79,15 +79,20 @@ impl Ended {
 pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
     cx.active.fetch_add(1, Ordering::Relaxed);
     cx.open_here.fetch_add(1, Ordering::Relaxed);
-    let _guard = ActiveGuard(vec![cx.active.clone(), cx.open_here.clone()]);
-    let (mut rx, tx) = channel.split();
-    let tx = Arc::new(tx);
+    let guard = ActiveGuard(vec![cx.active.clone(), cx.open_here.clone()]);
+    // The channel stays whole until a request says what it is for: the
+    // sftp subsystem takes it as a stream, exec and shell split it.
+    let mut channel = channel;
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut pty: Option<PtyState> = None;
     let mut eof = false;
     loop {
-        match rx.wait().await {
+        match channel.wait().await {
             None | Some(ChannelMsg::Close) => return,
+            Some(ChannelMsg::RequestSubsystem { name, .. }) if name == "sftp" => {
+                super::sftp::serve(channel, cx, guard).await;
+                return;
+            }
             Some(ChannelMsg::RequestPty {
                 term,
                 col_width,
@@ -122,6 +127,9 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
             }
             Some(ChannelMsg::Eof) => eof = true,
             Some(ChannelMsg::Exec { command, .. }) => {
+                let _guard = guard;
+                let (mut rx, tx) = channel.split();
+                let tx = Arc::new(tx);
                 let command = String::from_utf8_lossy(&command).into_owned();
                 let started = std::time::Instant::now();
                 let time = now_rfc3339();
@@ -159,6 +167,9 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
                 return;
             }
             Some(ChannelMsg::RequestShell { .. }) => {
+                let _guard = guard;
+                let (mut rx, tx) = channel.split();
+                let tx = Arc::new(tx);
                 let ended = match &pty {
                     Some(p) => interactive(&cx, &mut rx, &tx, env, p).await,
                     None => script_from_stdin(&cx, &mut rx, &tx, env, eof).await,

@@ -6,6 +6,7 @@ pub mod auth;
 mod channel;
 pub mod keys;
 mod session;
+mod sftp;
 mod sink;
 
 use std::net::SocketAddr;

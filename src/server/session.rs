@@ -165,6 +165,10 @@ impl russh::server::Handler for SessionHandler {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if name == "sftp" {
+            tracing::info!(user = %self.user, peer = ?self.peer, "subsystem sftp");
+            return session.channel_success(channel);
+        }
         tracing::info!(subsystem = name, "subsystem refused");
         session.channel_failure(channel)?;
         // The channel task is waiting for exec or shell; end it cleanly.
