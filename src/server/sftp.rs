@@ -7,26 +7,33 @@ use std::fs::Metadata;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use russh::server::Msg;
-use russh::Channel;
+use russh::{Channel, ChannelMsg};
 use russh_sftp::protocol::{
     Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
+use tokio::io::AsyncWriteExt;
 
 use super::channel::{ActiveGuard, ChannelContext};
+use crate::instance::Instance;
 use crate::journal::{now_rfc3339, Ending, JournalEntry};
 
 /// Directory entries sent per `readdir` reply.
 const DIR_CHUNK: usize = 100;
 /// Largest read served at once (OpenSSH asks for up to 256 KiB).
 const MAX_READ: u32 = 256 * 1024;
+/// Each direction of the pipe to the SFTP server.
+const PIPE_BUFFER: usize = 512 * 1024;
 
-/// Hands the channel to an SFTP server; returns at once (the server runs
-/// in its own task, which ends when the client closes the channel).
+/// Serves the sftp subsystem on this channel until the client is done,
+/// then sends exit-status 0, eof and close (OpenSSH's `scp` fails without
+/// the exit status). The SFTP server runs in its own task on one end of a
+/// pipe; this task pumps the channel's data through the other end.
 pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: ActiveGuard) {
     let cwd = if cx.user == "root" {
         "/root".to_string()
@@ -34,17 +41,66 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
         format!("/home/{}", cx.user)
     };
     tracing::info!(user = %cx.user, peer = ?cx.peer, "sftp session");
+    let started = Instant::now();
+    let time = now_rfc3339();
+    let sent = Arc::new(AtomicU64::new(0));
     let session = SftpSession {
-        cx,
-        _guard: guard,
+        instance: cx.instance.clone(),
         cwd,
         handles: HashMap::new(),
         next_handle: 0,
-        started: Instant::now(),
-        time: now_rfc3339(),
-        sent: 0,
+        sent: sent.clone(),
     };
-    russh_sftp::server::run(channel.into_stream(), session).await;
+    let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
+    russh_sftp::server::run(theirs, session).await;
+    let (mut from_sftp, mut to_sftp) = tokio::io::split(ours);
+    let (mut rx, tx) = channel.split();
+    let mut to_client = tx.make_writer();
+    // Both directions at once: a blocked request must not stall a reply.
+    let inbound = async move {
+        while let Some(msg) = rx.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    if to_sftp.write_all(&data).await.is_err() {
+                        break;
+                    }
+                }
+                ChannelMsg::Eof | ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        // The SFTP server ends when its input does.
+        let _ = to_sftp.shutdown().await;
+    };
+    let outbound = async {
+        let copied = tokio::io::copy(&mut from_sftp, &mut to_client).await;
+        let _ = to_client.flush().await;
+        copied
+    };
+    let ((), copied) = tokio::join!(inbound, outbound);
+    if let Err(e) = copied {
+        tracing::debug!(error = %e, "sftp: client went away");
+    }
+    cx.instance.journal.record(JournalEntry {
+        seq: 0,
+        time,
+        instance: cx.instance.config.id.clone(),
+        user: cx.user.clone(),
+        key_fingerprint: cx.key_fingerprint.clone(),
+        client: cx.peer.map(|p| p.to_string()),
+        kind: "sftp".into(),
+        command: "sftp".into(),
+        faults: Vec::new(),
+        exit_code: Some(0),
+        stdout_bytes: sent.load(Ordering::Relaxed),
+        stderr_bytes: 0,
+        duration_ms: started.elapsed().as_millis() as u64,
+        ended: Ending::Exit,
+    });
+    let _ = tx.exit_status(0).await;
+    let _ = tx.eof().await;
+    let _ = tx.close().await;
+    drop(guard);
 }
 
 /// An open handle.
@@ -55,38 +111,13 @@ enum Open {
 
 /// One client's SFTP session.
 struct SftpSession {
-    cx: ChannelContext,
-    _guard: ActiveGuard,
+    instance: Arc<Instance>,
     /// Where relative paths start: the user's home.
     cwd: String,
     handles: HashMap<String, Open>,
     next_handle: u64,
-    started: Instant,
-    time: String,
     /// File bytes sent to the client.
-    sent: u64,
-}
-
-impl Drop for SftpSession {
-    fn drop(&mut self) {
-        let cx = &self.cx;
-        cx.instance.journal.record(JournalEntry {
-            seq: 0,
-            time: std::mem::take(&mut self.time),
-            instance: cx.instance.config.id.clone(),
-            user: cx.user.clone(),
-            key_fingerprint: cx.key_fingerprint.clone(),
-            client: cx.peer.map(|p| p.to_string()),
-            kind: "sftp".into(),
-            command: "sftp".into(),
-            faults: Vec::new(),
-            exit_code: Some(0),
-            stdout_bytes: self.sent,
-            stderr_bytes: 0,
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            ended: Ending::Exit,
-        });
-    }
+    sent: Arc<AtomicU64>,
 }
 
 fn status_error(err: io::Error) -> StatusReply {
@@ -148,8 +179,7 @@ fn longname(name: &str, meta: &Metadata) -> String {
         perms.push(if bits & 2 != 0 { 'w' } else { '-' });
         perms.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
-    let mtime = std::time::UNIX_EPOCH
-        + std::time::Duration::from_secs(meta.mtime().max(0) as u64);
+    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(meta.mtime().max(0) as u64);
     let date = humantime::format_rfc3339_seconds(mtime).to_string();
     // 2026-01-02T03:04:05Z -> 2026-01-02 03:04
     let date = date.get(..16).unwrap_or(&date).replace('T', " ");
@@ -173,16 +203,14 @@ fn blocking<T: Send + 'static>(
 
 impl SftpSession {
     fn resolve(&self, path: &str) -> Result<PathBuf, StatusReply> {
-        self.cx
-            .instance
+        self.instance
             .sandbox
             .resolve(&self.cwd, path)
             .map_err(status_error)
     }
 
     fn resolve_nofollow(&self, path: &str) -> Result<PathBuf, StatusReply> {
-        self.cx
-            .instance
+        self.instance
             .sandbox
             .resolve_nofollow(&self.cwd, path)
             .map_err(status_error)
@@ -222,7 +250,6 @@ impl russh_sftp::server::Handler for SftpSession {
     async fn realpath(&mut self, id: u32, path: String) -> Result<Name, Self::Error> {
         let path = if path.is_empty() { ".".into() } else { path };
         let virt = self
-            .cx
             .instance
             .sandbox
             .canonical(&self.cwd, &path)
@@ -383,7 +410,7 @@ impl russh_sftp::server::Handler for SftpSession {
         if data.is_empty() && len > 0 {
             return Err(StatusCode::Eof.into());
         }
-        self.sent += data.len() as u64;
+        self.sent.fetch_add(data.len() as u64, Ordering::Relaxed);
         Ok(Data { id, data })
     }
 

@@ -12,4 +12,5 @@ mod golden;
 mod handler;
 mod hostile;
 mod interactive;
+mod sftp;
 mod support;
