@@ -61,7 +61,8 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
         while let Some(msg) = rx.wait().await {
             match msg {
                 ChannelMsg::Data { data } => {
-                    if to_sftp.write_all(&data).await.is_err() {
+                    let written = to_sftp.write_all(&data).await;
+                    if written.is_err() {
                         break;
                     }
                 }
@@ -190,14 +191,13 @@ fn longname(name: &str, meta: &Metadata) -> String {
     )
 }
 
-fn blocking<T: Send + 'static>(
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, StatusReply>> + Send {
-    async move {
-        match tokio::task::spawn_blocking(f).await {
-            Ok(r) => r.map_err(status_error),
-            Err(e) => Err(StatusCode::Failure.with_message(e.to_string())),
-        }
+) -> Result<T, StatusReply> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(status_error),
+        Err(e) => Err(StatusCode::Failure.with_message(e.to_string())),
     }
 }
 

@@ -44,9 +44,9 @@ async fn unknown_channel_types_and_requests_are_refused_without_hanging() {
     .await
     .expect("answered in time");
     assert!(fwd.is_err());
-    // An sftp subsystem request is refused and the channel closes.
+    // A subsystem other than sftp is refused and the channel closes.
     let mut ch = ssh.channel_open_session().await.unwrap();
-    ch.request_subsystem(true, "sftp").await.unwrap();
+    ch.request_subsystem(true, "netconf").await.unwrap();
     let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         while let Some(msg) = ch.wait().await {
             if matches!(msg, russh::ChannelMsg::Close) {
