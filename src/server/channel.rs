@@ -37,6 +37,29 @@ pub(super) struct ChannelContext {
     pub handle: russh::server::Handle,
 }
 
+impl ChannelContext {
+    /// A journal entry for a command on this connection, with who ran it
+    /// and from where; the caller fills in how it went.
+    pub(super) fn journal_entry(&self, kind: &str, command: String) -> JournalEntry {
+        JournalEntry {
+            seq: 0,
+            time: now_rfc3339(),
+            instance: self.instance.config.id.clone(),
+            user: self.user.clone(),
+            key_fingerprint: self.key_fingerprint.clone(),
+            client: self.peer.map(|p| p.to_string()),
+            kind: kind.to_string(),
+            command,
+            faults: Vec::new(),
+            exit_code: None,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            duration_ms: 0,
+            ended: Ending::Exit,
+        }
+    }
+}
+
 /// The pty a client asked for.
 struct PtyState {
     terminal: Terminal,
@@ -148,20 +171,14 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
                 .await;
                 let (exit_code, ending) = ended.journal(signalled);
                 cx.instance.journal.record(JournalEntry {
-                    seq: 0,
                     time,
-                    instance: cx.instance.config.id.clone(),
-                    user: cx.user.clone(),
-                    key_fingerprint: cx.key_fingerprint.clone(),
-                    client: cx.peer.map(|p| p.to_string()),
-                    kind: "exec".into(),
-                    command,
                     faults: trace.fired_ids(),
                     exit_code,
                     stdout_bytes: counters.stdout.load(Ordering::Relaxed),
                     stderr_bytes: counters.stderr.load(Ordering::Relaxed),
                     duration_ms: started.elapsed().as_millis() as u64,
                     ended: ending,
+                    ..cx.journal_entry("exec", command)
                 });
                 finish(&cx, &tx, ended).await;
                 return;
@@ -588,20 +605,14 @@ async fn run_cancellable(
     };
     let (exit_code, ending) = ended.journal(signalled);
     cx.instance.journal.record(JournalEntry {
-        seq: 0,
         time,
-        instance: cx.instance.config.id.clone(),
-        user: cx.user.clone(),
-        key_fingerprint: cx.key_fingerprint.clone(),
-        client: cx.peer.map(|p| p.to_string()),
-        kind: "shell".into(),
-        command: text.trim_end().to_string(),
         faults: trace.fired_ids(),
         exit_code,
         stdout_bytes: counters.stdout.load(Ordering::Relaxed) - before.0,
         stderr_bytes: counters.stderr.load(Ordering::Relaxed) - before.1,
         duration_ms: started.elapsed().as_millis() as u64,
         ended: ending,
+        ..cx.journal_entry("shell", text.trim_end().to_string())
     });
     result
 }

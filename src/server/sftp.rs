@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::channel::{ActiveGuard, ChannelContext};
 use crate::instance::Instance;
-use crate::journal::{now_rfc3339, Ending, JournalEntry};
+use crate::journal::{now_rfc3339, JournalEntry};
 
 /// Directory entries sent per `readdir` reply.
 const DIR_CHUNK: usize = 100;
@@ -83,20 +83,11 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
         tracing::debug!(error = %e, "sftp: client went away");
     }
     cx.instance.journal.record(JournalEntry {
-        seq: 0,
         time,
-        instance: cx.instance.config.id.clone(),
-        user: cx.user.clone(),
-        key_fingerprint: cx.key_fingerprint.clone(),
-        client: cx.peer.map(|p| p.to_string()),
-        kind: "sftp".into(),
-        command: "sftp".into(),
-        faults: Vec::new(),
         exit_code: Some(0),
         stdout_bytes: sent.load(Ordering::Relaxed),
-        stderr_bytes: 0,
         duration_ms: started.elapsed().as_millis() as u64,
-        ended: Ending::Exit,
+        ..cx.journal_entry("sftp", "sftp".into())
     });
     let _ = tx.exit_status(0).await;
     let _ = tx.eof().await;
