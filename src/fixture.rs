@@ -250,6 +250,11 @@ impl FakeInstance {
         &self.key_path
     }
 
+    /// Connections the server holds open right now (handshaking or logged in).
+    pub fn open_connections(&self) -> usize {
+        self.server().open_connections()
+    }
+
     /// The instance itself: config, sandbox, faults, journal.
     pub fn instance(&self) -> &Arc<Instance> {
         &self.instance

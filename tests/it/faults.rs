@@ -136,17 +136,31 @@ async fn refused_auth_and_reset_connections_exit_255() {
     assert_eq!(ssh(&gpu, &[], "true").await.status, 0);
 }
 
+/// Waits (bounded) until the server holds exactly `n` connections.
+async fn wait_for_connections(gpu: &FakeInstance, n: usize) {
+    for _ in 0..200 {
+        if gpu.open_connections() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "server holds {} connections, expected {n}",
+        gpu.open_connections()
+    );
+}
+
 #[tokio::test]
 async fn max_startups_drops_connections_beyond_the_limit() {
     let gpu = FakeInstance::start().await.unwrap();
     gpu.mount(FaultRule::new(Fault::MaxStartups { limit: 1 }))
         .unwrap();
     // One client stuck before its banner holds the only slot.
-    let _stuck = tokio::net::TcpStream::connect(gpu.addr()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stuck = tokio::net::TcpStream::connect(gpu.addr()).await.unwrap();
+    wait_for_connections(&gpu, 1).await;
     assert_eq!(ssh(&gpu, &[], "true").await.status, 255);
-    drop(_stuck);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stuck);
+    wait_for_connections(&gpu, 0).await;
     assert_eq!(ssh(&gpu, &[], "true").await.status, 0);
 }
 
