@@ -514,24 +514,10 @@ async fn script_from_stdin(
                 continue;
             }
             let text = std::mem::take(&mut script);
-            match run_cancellable(
-                cx,
-                &counters,
-                &mut shell,
-                &text,
-                Origin::Exec,
-                &io,
-                rx,
-                &mut input,
-                false,
-            )
-            .await
+            if let Some(end) =
+                run_stdin_script(cx, &counters, &mut shell, &text, &io, rx, &mut input).await
             {
-                Some(status) => shell.set_last_status(status),
-                None => return Ended::Gone,
-            }
-            if let Some(code) = shell.exit_requested() {
-                return Ended::Status(code);
+                return end;
             }
         }
         if input.eof {
@@ -539,21 +525,10 @@ async fn script_from_stdin(
             script.push_str(&String::from_utf8_lossy(&rest));
             if !script.trim().is_empty() {
                 let text = std::mem::take(&mut script);
-                match run_cancellable(
-                    cx,
-                    &counters,
-                    &mut shell,
-                    &text,
-                    Origin::Exec,
-                    &io,
-                    rx,
-                    &mut input,
-                    false,
-                )
-                .await
+                if let Some(Ended::Gone) =
+                    run_stdin_script(cx, &counters, &mut shell, &text, &io, rx, &mut input).await
                 {
-                    Some(status) => shell.set_last_status(status),
-                    None => return Ended::Gone,
+                    return Ended::Gone;
                 }
             }
             return Ended::Status(shell.exit_requested().unwrap_or(shell.last_status()));
@@ -565,6 +540,36 @@ async fn script_from_stdin(
             Some(_) => {}
         }
     }
+}
+
+/// Runs one complete piece of a stdin script; `Some` when the session
+/// ends here (the client left, or the script ran `exit`).
+async fn run_stdin_script(
+    cx: &ChannelContext,
+    counters: &Counters,
+    shell: &mut Shell,
+    text: &str,
+    io: &Stdio,
+    rx: &mut ChannelReadHalf,
+    input: &mut Typeahead,
+) -> Option<Ended> {
+    let Some(status) = run_cancellable(
+        cx,
+        counters,
+        shell,
+        text,
+        Origin::Exec,
+        io,
+        rx,
+        input,
+        false,
+    )
+    .await
+    else {
+        return Some(Ended::Gone);
+    };
+    shell.set_last_status(status);
+    shell.exit_requested().map(Ended::Status)
 }
 
 /// Client input that arrived while a command ran: kept for the shell's
