@@ -249,6 +249,12 @@ impl Ctx {
         self.stderr.write(data).await.is_ok()
     }
 
+    /// The instance's file tree seen from the working directory: every file
+    /// operation a program makes goes through it (kernel-confined).
+    pub fn fs(&self) -> crate::instance::sandbox::Fs<'_> {
+        self.instance.sandbox.fs(&self.cwd)
+    }
+
     /// Resolves a path argument to a host path inside the sandbox.
     pub fn resolve(&self, path: &str) -> io::Result<std::path::PathBuf> {
         self.instance.sandbox.resolve(&self.cwd, path)

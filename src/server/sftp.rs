@@ -243,7 +243,8 @@ impl russh_sftp::server::Handler for SftpSession {
         let virt = self
             .instance
             .sandbox
-            .canonical(&self.cwd, &path)
+            .fs(&self.cwd)
+            .canonical(&path)
             .map_err(status_error)?;
         Ok(Name {
             id,

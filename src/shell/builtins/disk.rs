@@ -266,7 +266,7 @@ impl Program for Df {
             chosen.extend(all.iter());
         } else {
             for op in &p.operands {
-                let virt = match ctx.instance.sandbox.canonical(&ctx.cwd, op) {
+                let virt = match ctx.fs().canonical(op) {
                     Ok(v) if ctx.resolve(op).map(|h| h.exists()).unwrap_or(false) => v,
                     Ok(_) => {
                         complain(ctx, format!("{op}: No such file or directory")).await;

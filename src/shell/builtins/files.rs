@@ -204,7 +204,7 @@ impl Program for Rm {
                 code = 1;
                 continue;
             }
-            let canonical = ctx.instance.sandbox.canonical(&ctx.cwd, f);
+            let canonical = ctx.fs().canonical(f);
             if recursive && canonical.as_deref().ok() == Some("/") && !p.has('\u{1}') {
                 let msg = if f == "/" {
                     "it is dangerous to operate recursively on '/'".to_string()

@@ -116,7 +116,7 @@ fn canonicalize(ctx: &Ctx, path: &str, need: Need) -> std::io::Result<String> {
         return Err(ioerr(std::io::ErrorKind::NotFound));
     }
     let sb = &ctx.instance.sandbox;
-    let virt = sb.canonical(&ctx.cwd, path)?;
+    let virt = ctx.fs().canonical(path)?;
     let host = sb.host_path(&virt);
     match need {
         Need::Nothing => {}

@@ -195,7 +195,8 @@ impl Program for Pwd {
         let dir = if physical {
             ctx.instance
                 .sandbox
-                .canonical("/", &ctx.cwd)
+                .fs("/")
+                .canonical(&ctx.cwd)
                 .unwrap_or_else(|_| ctx.cwd.clone())
         } else {
             ctx.cwd.clone()
