@@ -6,7 +6,9 @@
 //! on the same (noisy) machine within one run.
 //!
 //! `fakessh bench --tools` measures the emulated tools instead (see [`tools`]);
-//! `fakessh bench --client` the parsers and the handler (see [`client`]).
+//! `fakessh bench --client` the parsers and the handler (see [`client`]);
+//! `fakessh bench --soak DURATION` holds a mixed load and checks that
+//! memory, descriptors and tasks stay flat (see [`soak`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -21,6 +23,7 @@ use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
 mod client;
+mod soak;
 mod tools;
 
 /// What to measure.
@@ -55,6 +58,17 @@ pub struct BenchArgs {
     /// With --tools: seconds each wget transfer takes (simulated = real at scale 1).
     #[arg(long, default_value_t = 10)]
     transfer_secs: u64,
+    /// Soak instead: mixed exec/shell/SFTP/download load with faults for
+    /// this long (e.g. 10m), sampling RSS, open fds and tokio tasks; fails
+    /// when they grow (see [`soak`]).
+    #[arg(long, value_name = "DURATION")]
+    soak: Option<humantime::Duration>,
+    /// With --soak: concurrent client loops.
+    #[arg(long, default_value_t = 8)]
+    soak_clients: usize,
+    /// With --soak: time between two printed samples.
+    #[arg(long, default_value = "5s")]
+    soak_sample: humantime::Duration,
 }
 
 struct AnyHost;
@@ -291,6 +305,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.client {
         return client::run(&args).await;
+    }
+    if args.soak.is_some() {
+        return soak::run(&args, &key).await;
     }
     let mut servers = vec![start_fakessh(&[])?];
     if args.sshd.exists() {

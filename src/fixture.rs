@@ -58,6 +58,7 @@ pub enum FixtureError {
 pub struct FakeInstanceBuilder {
     config: InstanceConfig,
     auth: AuthPolicy,
+    connection_limits: crate::limits::ConnectionLimits,
 }
 
 impl FakeInstanceBuilder {
@@ -103,6 +104,13 @@ impl FakeInstanceBuilder {
         self
     }
 
+    /// Bounds on sessions and connections (see [`crate::limits`]).
+    pub fn limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.config.limits = limits.session;
+        self.connection_limits = limits.connection;
+        self
+    }
+
     /// Binds 127.0.0.1:0 and starts serving; the port is known on return.
     pub async fn start(self) -> Result<FakeInstance, FixtureError> {
         let instance = Instance::create(self.config)?;
@@ -123,6 +131,7 @@ impl FakeInstanceBuilder {
             instance.clone(),
             ServerConfig {
                 auth: self.auth,
+                limits: self.connection_limits,
                 ..ServerConfig::loopback()
             },
         )
@@ -208,6 +217,7 @@ impl FakeInstance {
                 ..InstanceConfig::default()
             },
             auth: AuthPolicy::default(),
+            connection_limits: crate::limits::ConnectionLimits::default(),
         }
     }
 
@@ -291,10 +301,10 @@ impl FakeInstance {
         self.instance.sandbox.host_path(virt)
     }
 
-    /// Reads a file of the instance's tree.
+    /// Reads a file of the instance's tree (up to 1 GiB), as a session would:
+    /// links inside resolve within the root.
     pub fn read_file(&self, virt: &str) -> std::io::Result<Vec<u8>> {
-        let host = self.instance.sandbox.resolve("/", virt)?;
-        std::fs::read(host)
+        self.instance.sandbox.fs("/").read(virt, 1 << 30)
     }
 
     /// Runs `command` over a real SSH connection (russh's client), as

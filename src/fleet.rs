@@ -68,6 +68,8 @@ struct Entry {
     host_key: Option<PathBuf>,
     #[serde(default)]
     faults: Vec<FaultRule>,
+    /// Replaces the command line's limits for this instance (`[instance.limits.session]`).
+    limits: Option<crate::limits::Limits>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +88,8 @@ pub struct FleetMember {
     pub listen: SocketAddr,
     /// Its host key file (generated when missing), or a fresh key.
     pub host_key: Option<PathBuf>,
+    /// Its own connection limits, when the fleet file sets them.
+    pub connection_limits: Option<crate::limits::ConnectionLimits>,
 }
 
 /// Reads a fleet file; every instance starts from `base` (the command
@@ -176,10 +180,15 @@ pub fn load(path: &Path, base: &InstanceConfig) -> Result<Vec<FleetMember>, Flee
                 .map_err(|r| err(line, format!("fault {}: {r}", rule.display_name())))?;
         }
         config.faults.extend(e.faults);
+        let connection_limits = e.limits.map(|l| {
+            config.limits = l.session;
+            l.connection
+        });
         members.push(FleetMember {
             config,
             listen: e.listen,
             host_key: e.host_key,
+            connection_limits,
         });
     }
     Ok(members)
@@ -209,6 +218,22 @@ mod tests {
         assert_eq!(fleet[1].config.tools.bandwidth_bytes_per_s, 1000);
         assert_eq!(fleet[1].config.faults.len(), 1);
         assert_ne!(fleet[0].config.hostname, fleet[1].config.hostname);
+    }
+
+    #[test]
+    fn an_instance_may_have_limits_of_its_own() {
+        let (_d, path) = write(
+            "[[instance]]\nid = \"a\"\nlisten = \"127.0.0.1:0\"\n[instance.limits.session]\nmax_processes = 8\n[instance.limits.connection]\nlogin_grace = \"5s\"\n\n[[instance]]\nid = \"b\"\nlisten = \"127.0.0.1:0\"\n",
+        );
+        let fleet = load(&path, &InstanceConfig::default()).unwrap();
+        assert_eq!(fleet[0].config.limits.max_processes, 8);
+        let grace = fleet[0].connection_limits.as_ref().unwrap().login_grace;
+        assert_eq!(grace, std::time::Duration::from_secs(5));
+        assert_eq!(
+            fleet[1].config.limits,
+            crate::limits::SessionLimits::default()
+        );
+        assert!(fleet[1].connection_limits.is_none());
     }
 
     #[test]

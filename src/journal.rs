@@ -24,6 +24,8 @@ pub enum Ending {
     Signal,
     /// The connection went away (the client's or a fault's doing).
     Disconnect,
+    /// fakessh failed (a bug): the command ended with status 1.
+    InternalError,
 }
 
 /// One command as the journal keeps it.

@@ -12,6 +12,7 @@ pub mod fixture;
 pub mod fleet;
 pub mod instance;
 pub mod journal;
+pub mod limits;
 pub mod program;
 pub mod server;
 pub mod shell;

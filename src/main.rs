@@ -64,6 +64,16 @@ struct HttpArgs {
     /// Require `Authorization: Bearer TOKEN` on /__admin (else loopback only).
     #[arg(long, env = "FAKESSH_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Time an HTTP client has to send a request's head (and an idle
+    /// kept-alive connection stays open), e.g. 10s or 500ms.
+    #[arg(long, env = "FAKESSH_HTTP_HEADER_TIMEOUT", default_value_t = fakessh::api::HttpLimits::DEFAULT_HEADER_TIMEOUT.into())]
+    http_header_timeout: humantime::Duration,
+    /// Time an HTTP client has to send a request's body once its head is in.
+    #[arg(long, env = "FAKESSH_HTTP_BODY_TIMEOUT", default_value_t = fakessh::api::HttpLimits::DEFAULT_BODY_TIMEOUT.into())]
+    http_body_timeout: humantime::Duration,
+    /// HTTP connections served at once (more wait in the listen backlog).
+    #[arg(long, env = "FAKESSH_HTTP_MAX_CONNECTIONS", default_value_t = fakessh::api::HttpLimits::DEFAULT_MAX_CONNECTIONS)]
+    http_max_connections: usize,
 }
 
 #[derive(Args)]
@@ -193,17 +203,60 @@ struct InstanceArgs {
     /// Journal entries kept in memory (oldest dropped).
     #[arg(long, env = "FAKESSH_JOURNAL_CAPACITY", default_value_t = fakessh::journal::DEFAULT_CAPACITY)]
     journal_capacity: usize,
+    /// Session and connection limits from a TOML file (`[session]`, `[connection]`).
+    #[arg(long, env = "FAKESSH_LIMITS")]
+    limits: Option<PathBuf>,
+    /// One limit, e.g. `max_processes=64` or `connection.login_grace=30s`
+    /// (repeatable, applied after --limits).
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
+    limit: Vec<String>,
+}
+
+/// The limits from `--limits` and `--limit`, checked before anything listens.
+fn limits(args: &InstanceArgs) -> anyhow::Result<fakessh::limits::Limits> {
+    let mut limits = match &args.limits {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--limits {}", path.display()))?;
+            fakessh::limits::Limits::from_toml(&text)
+                .with_context(|| format!("--limits {}", path.display()))?
+        }
+        None => fakessh::limits::Limits::default(),
+    };
+    for one in &args.limit {
+        limits.set(one).with_context(|| format!("--limit {one}"))?;
+    }
+    Ok(limits)
+}
+
+/// Raises the soft open-files limit to the hard one: each connection costs
+/// a descriptor, and the default soft limit (1024) is a handful of clients.
+fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::debug!("cannot raise the open-files limit: {e}");
+        }
+    }
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A bench serves its own load in-process: per-command logs would drown its table.
+    let default_filter = match cli.command {
+        Command::Bench(_) => "fakessh=warn,russh=warn",
+        _ => "fakessh=info,russh=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "fakessh=info,russh=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    raise_fd_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -311,6 +364,7 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         root: args.root.clone(),
         seed: args.seed,
         time_scale: args.time_scale,
+        limits: limits(args)?.session,
     })
 }
 
@@ -326,10 +380,24 @@ fn http_config(
             dir.display()
         );
     }
+    let limits = fakessh::api::HttpLimits {
+        header_timeout: args.http_header_timeout.into(),
+        body_timeout: args.http_body_timeout.into(),
+        max_connections: args.http_max_connections,
+    };
+    anyhow::ensure!(
+        !limits.header_timeout.is_zero() && !limits.body_timeout.is_zero(),
+        "--http-header-timeout and --http-body-timeout must be more than 0"
+    );
+    anyhow::ensure!(
+        limits.max_connections > 0,
+        "--http-max-connections must be at least 1"
+    );
     Ok(fakessh::api::AppConfig {
         resources: args.resources,
         admin_token: args.admin_token,
         instances,
+        limits,
         ..fakessh::api::AppConfig::new(args.queue, args.status)
     })
 }
@@ -363,8 +431,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             config: base,
             listen: args.listen,
             host_key: args.host_key.clone(),
+            connection_limits: None,
         }],
     };
+    let connection_limits = limits(&args.instance)?.connection;
     let mut auth = AuthPolicy::default();
     if let Some(path) = &args.authorized_keys {
         auth.authorized_keys = Some(AuthPolicy::read_authorized_keys(path)?);
@@ -384,6 +454,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 listen: m.listen,
                 host_key,
                 auth: auth.clone(),
+                limits: m
+                    .connection_limits
+                    .clone()
+                    .unwrap_or_else(|| connection_limits.clone()),
             },
         ));
     }

@@ -83,7 +83,17 @@ impl Output {
 
     /// An in-memory capture, read back with [`Capture::bytes`].
     pub fn capture() -> (Self, Capture) {
-        let cap = Capture::default();
+        Self::capture_limited(usize::MAX)
+    }
+
+    /// An in-memory capture of at most `limit` bytes: a write past it fails
+    /// (the writer stops as on a closed pipe) and [`Capture::overflowed`]
+    /// tells so.
+    pub fn capture_limited(limit: usize) -> (Self, Capture) {
+        let cap = Capture {
+            limit,
+            ..Capture::default()
+        };
         (Output::new(Arc::new(cap.clone()), None), cap)
     }
 
@@ -117,13 +127,32 @@ impl ByteSink for NullSink {
 }
 
 /// An in-memory sink, for command substitution and tests.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+#[derive(Clone)]
+pub struct Capture {
+    buf: Arc<std::sync::Mutex<Vec<u8>>>,
+    limit: usize,
+    overflowed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            buf: Arc::default(),
+            limit: usize::MAX,
+            overflowed: Arc::default(),
+        }
+    }
+}
 
 impl Capture {
     /// Everything written so far.
     pub fn bytes(&self) -> Vec<u8> {
-        self.0.lock().map(|b| b.clone()).unwrap_or_default()
+        self.buf.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Whether a write was refused for going past the limit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
     }
     /// Everything written so far, as (lossy) UTF-8.
     pub fn text(&self) -> String {
@@ -134,10 +163,18 @@ impl Capture {
 #[async_trait]
 impl ByteSink for Capture {
     async fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        self.0
+        let mut buf = self
+            .buf
             .lock()
-            .map_err(|_| io::Error::other("capture poisoned"))?
-            .extend_from_slice(data);
+            .map_err(|_| io::Error::other("capture poisoned"))?;
+        if buf.len().saturating_add(data.len()) > self.limit {
+            self.overflowed.store(true, Ordering::Relaxed);
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "Cannot allocate memory",
+            ));
+        }
+        buf.extend_from_slice(data);
         Ok(())
     }
 }
@@ -253,16 +290,6 @@ impl Ctx {
     /// operation a program makes goes through it (kernel-confined).
     pub fn fs(&self) -> crate::instance::sandbox::Fs<'_> {
         self.instance.sandbox.fs(&self.cwd)
-    }
-
-    /// Resolves a path argument to a host path inside the sandbox.
-    pub fn resolve(&self, path: &str) -> io::Result<std::path::PathBuf> {
-        self.instance.sandbox.resolve(&self.cwd, path)
-    }
-
-    /// Resolves all but the last component of a path argument.
-    pub fn resolve_nofollow(&self, path: &str) -> io::Result<std::path::PathBuf> {
-        self.instance.sandbox.resolve_nofollow(&self.cwd, path)
     }
 }
 

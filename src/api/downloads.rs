@@ -2,12 +2,12 @@
 //! a direct command list), read statuses, retry and delete jobs. Every
 //! change goes through the library's locked, atomic file stores.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::error::{blocking, ApiJson, ApiQuery};
+use super::error::{blocking, ApiJson, ApiPath, ApiQuery};
 use super::resources::{self, ResourceError};
 use super::{ApiError, AppState};
 use crate::client::connection::SshTarget;
@@ -276,7 +276,7 @@ pub(super) async fn retry(
 /// neither has it.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let removed = id.clone();
     blocking(move || {

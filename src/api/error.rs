@@ -3,13 +3,14 @@
 //! "status": N}`, and the JSON and query extractors that turn bad input
 //! into those errors instead of axum's plain-text rejections.
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use super::server::BodyTimeout;
 use crate::client;
 
 /// The largest request body accepted (1 MiB); more is a 413.
@@ -34,6 +35,9 @@ pub enum ApiError {
     /// The route exists but not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The body did not arrive within the body read timeout (408).
+    #[error("the request body did not arrive within {0:?}")]
+    RequestTimeout(std::time::Duration),
     /// The request conflicts with the job's state (409).
     #[error("{0}")]
     Conflict(String),
@@ -57,6 +61,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -132,29 +137,47 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|mime| {
-                let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
+        if !is_json(req.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
+            } else if let Some(timeout) = body_timeout(&rejection) {
+                ApiError::RequestTimeout(timeout.after)
             } else {
                 ApiError::BadRequest(format!("reading the body: {}", rejection.body_text()))
             }
         })?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// The body deadline behind a failed read, if that was the cause.
+fn body_timeout(rejection: &BytesRejection) -> Option<&BodyTimeout> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = cause {
+        if let Some(timeout) = e.downcast_ref::<BodyTimeout>() {
+            return Some(timeout);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// Whether `headers` declare a JSON body (`application/json` or
+/// `application/*+json`, any parameters).
+pub(super) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
 }
 
 /// Parses a JSON body into `T`: syntax errors and shape errors (wrong type,
@@ -169,6 +192,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         ApiError::BadRequest(format!("{what}: {e}"))
     })
+}
+
+/// A path parameter; one that is not UTF-8 once percent-decoded (`%FF`)
+/// is a 400 with the reason, as JSON like every other error.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+    }
 }
 
 /// Query-string parameters; a bad one is a 400 with the reason.

@@ -6,12 +6,12 @@
 //! form `{"spec": "wget:http=404:times=1"}`; either may carry
 //! `"instance": "ID"`. Without it the rule is armed on every instance.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::error::{ApiJson, ApiQuery};
+use super::error::{ApiJson, ApiPath, ApiQuery};
 use super::instances::InstanceFilter;
 use super::{ApiError, AppState};
 use crate::faults::{parse_flag, FaultError, FaultRule};
@@ -102,7 +102,7 @@ pub(super) async fn arm(
 /// it, 400 when several do and none is named.
 pub(super) async fn disarm(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(filter): ApiQuery<InstanceFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let targets = state.instances_for(filter.instance.as_deref())?;

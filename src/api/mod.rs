@@ -34,12 +34,13 @@ mod downloads;
 mod error;
 mod events;
 mod faults;
+mod guard;
 pub mod health;
 mod instances;
 mod journal;
 pub mod resources;
+mod server;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 
 pub use error::{ApiError, BODY_LIMIT};
+pub use server::{start, HttpLimits, RunningApi};
 
 use crate::client::queue::Queue;
 use crate::client::status::StatusFile;
@@ -69,10 +71,13 @@ pub struct AppConfig {
     pub admin_token: Option<String>,
     /// The fake instances the admin API manages (possibly none).
     pub instances: Vec<Arc<Instance>>,
+    /// Timeouts and the connection cap of [`start`].
+    pub limits: HttpLimits,
 }
 
 impl AppConfig {
-    /// The two files, no resources directory, no token, no instances.
+    /// The two files, no resources directory, no token, no instances,
+    /// default limits.
     pub fn new(queue: impl Into<PathBuf>, status: impl Into<PathBuf>) -> Self {
         AppConfig {
             queue: queue.into(),
@@ -80,6 +85,7 @@ impl AppConfig {
             resources: None,
             admin_token: None,
             instances: Vec::new(),
+            limits: HttpLimits::default(),
         }
     }
 }
@@ -96,6 +102,7 @@ struct Inner {
     resources: Option<PathBuf>,
     admin_token: Option<String>,
     instances: Vec<Arc<Instance>>,
+    limits: HttpLimits,
     /// Serialises this process's changes that touch both files (queue,
     /// retry, delete), so a retry racing a delete of the same job has one
     /// clear outcome. The files' own locks keep other processes safe.
@@ -113,6 +120,7 @@ impl AppState {
                 resources: config.resources,
                 admin_token: config.admin_token.filter(|t| !t.is_empty()),
                 instances: config.instances,
+                limits: config.limits,
                 jobs: std::sync::Mutex::new(()),
                 hub: events::EventHub::new(),
             }),
@@ -147,7 +155,9 @@ impl AppState {
 }
 
 /// Every route: `/` (dashboard), `/downloads/*` (the original API plus
-/// `/downloads/events`), `/__admin/*` (guarded, except `health`).
+/// `/downloads/events`), `/__admin/*` (for admins only, except `health`);
+/// all of them behind the browser guard (see `guard.rs`: `Host`, `Origin`,
+/// `Sec-Fetch-Site` and JSON-only changes).
 pub fn router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/__admin/instances", get(instances::list))
@@ -176,6 +186,11 @@ pub fn router(state: AppState) -> Router {
         .route("/downloads/events", get(events::stream))
         .route("/__admin/health", get(instances::health))
         .merge(admin)
+        // Only on routes that exist: a 404 or 405 tells nothing.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::protect,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -188,58 +203,4 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
-}
-
-/// The API served on a socket.
-pub struct RunningApi {
-    addr: SocketAddr,
-    state: AppState,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl RunningApi {
-    /// The address served (the real port when asked for port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://ADDR`, for clients.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops accepting, ends the event streams, and waits for open requests.
-    pub async fn shutdown(mut self) -> std::io::Result<()> {
-        self.state.close_event_streams();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match (&mut self.task).await {
-            Ok(result) => result,
-            Err(e) => Err(std::io::Error::other(e)),
-        }
-    }
-}
-
-/// Binds `listen` (port 0 picks one) and serves [`router`] there, with the
-/// peer address available to the admin guard.
-pub async fn start(state: AppState, listen: SocketAddr) -> std::io::Result<RunningApi> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    Ok(RunningApi {
-        addr,
-        state,
-        stop: Some(stop),
-        task,
-    })
 }

@@ -36,6 +36,9 @@ pub enum ResourceError {
     /// Nothing is there.
     #[error("resource {0:?} not found")]
     NotFound(String),
+    /// No file can have this name: a NUL byte, or a name too long.
+    #[error("resource {0:?} is not a valid file name")]
+    InvalidName(String),
     /// Something is there, but not a regular file.
     #[error("resource {0:?} is not a file")]
     NotAFile(String),
@@ -56,17 +59,29 @@ pub fn resolve(dir: &Path, requested: &str) -> Result<PathBuf, ResourceError> {
         path: requested.to_string(),
         source,
     };
+    if requested.contains('\0') {
+        return Err(ResourceError::InvalidName(requested.to_string()));
+    }
     let root = dir.canonicalize().map_err(read_err)?;
     let joined = root.join(requested);
     // `..` may only be judged after symlinks are followed, so resolve first;
     // a missing file that would also be outside is still an escape.
     let real = match joined.canonicalize() {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // `a.md/x`: a file where a directory should be
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
             if lexically_inside(&root, &joined) {
                 return Err(ResourceError::NotFound(requested.to_string()));
             }
             return Err(ResourceError::Escape(requested.to_string()));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidFilename => {
+            return Err(ResourceError::InvalidName(requested.to_string()))
         }
         Err(e) => return Err(read_err(e)),
     };
@@ -359,5 +374,25 @@ echo "not a download"
             resolve(&dir, "loras"),
             Err(ResourceError::NotAFile(_))
         ));
+    }
+
+    #[test]
+    fn impossible_names_are_the_clients_error_not_a_read_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), "x").unwrap();
+        let long = "x".repeat(300) + ".md";
+        for (name, want) in [
+            ("a\0.md", "InvalidName"),
+            (long.as_str(), "InvalidName"),
+            ("a.md/b.md", "NotFound"),
+        ] {
+            let got = resolve(dir.path(), name);
+            let kind = match &got {
+                Err(ResourceError::InvalidName(_)) => "InvalidName",
+                Err(ResourceError::NotFound(_)) => "NotFound",
+                _ => "other",
+            };
+            assert_eq!(kind, want, "{name:?}: {got:?}");
+        }
     }
 }

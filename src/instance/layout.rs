@@ -2,6 +2,7 @@
 
 use std::io;
 
+use super::sandbox::{Fs, OpenOptions};
 use super::{InstanceConfig, Sandbox};
 
 /// ComfyUI's model folders, as a real install has them.
@@ -28,9 +29,11 @@ const MODEL_DIRS: &[&str] = &[
 ];
 
 /// Creates the standard tree under `sandbox`; existing files are kept.
+/// Everything goes through the confined operations: a `--root` directory
+/// kept from an earlier run may hold symlinks a session planted.
 pub(super) fn seed(sandbox: &Sandbox, config: &InstanceConfig) -> io::Result<()> {
+    let fs = sandbox.fs("/");
     let ui_home = config.ui_home.trim_start_matches('/');
-    let root = sandbox.root();
     for dir in [
         "root",
         "tmp",
@@ -44,39 +47,79 @@ pub(super) fn seed(sandbox: &Sandbox, config: &InstanceConfig) -> io::Result<()>
         "dev",
         "proc",
     ] {
-        std::fs::create_dir_all(root.join(dir))?;
+        fs.create_dir_all(&format!("/{dir}"))?;
     }
     for dir in MODEL_DIRS {
-        std::fs::create_dir_all(root.join(ui_home).join("models").join(dir))?;
+        fs.create_dir_all(&format!("/{ui_home}/models/{dir}"))?;
     }
     for dir in ["custom_nodes", "input", "output", "user"] {
-        std::fs::create_dir_all(root.join(ui_home).join(dir))?;
+        fs.create_dir_all(&format!("/{ui_home}/{dir}"))?;
     }
     write_if_missing(
-        &root.join("etc/environment"),
+        fs,
+        "/etc/environment",
         &format!(
             "PATH=\"/venv/main/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nUI_HOME={}\n",
             config.ui_home
         ),
     )?;
+    write_if_missing(fs, "/etc/hostname", &format!("{}\n", config.hostname))?;
     write_if_missing(
-        &root.join("etc/hostname"),
-        &format!("{}\n", config.hostname),
-    )?;
-    write_if_missing(
-        &root.join("etc/os-release"),
+        fs,
+        "/etc/os-release",
         "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\n",
     )?;
     write_if_missing(
-        &root.join(ui_home).join("main.py"),
+        fs,
+        &format!("/{ui_home}/main.py"),
         "# ComfyUI entry point (placeholder on a fake instance)\n",
     )?;
     Ok(())
 }
 
-fn write_if_missing(path: &std::path::Path, text: &str) -> io::Result<()> {
-    if !path.exists() {
-        std::fs::write(path, text)?;
+/// Writes `text` to a new file at `path`; anything already there (a
+/// symlink too) is kept as it is.
+fn write_if_missing(fs: Fs<'_>, path: &str, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    if fs.exists(path) {
+        return Ok(());
     }
-    Ok(())
+    let opts = OpenOptions::new().write(true).create_new(true);
+    match fs.open(path, opts) {
+        Ok(mut f) => f.write_all(text.as_bytes()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeding_a_kept_root_never_follows_planted_links_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        // A session of an earlier run left links to the host's real paths.
+        std::os::unix::fs::symlink(&outside, root.join("etc")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("tmp")).unwrap();
+        let sandbox = Sandbox::at(&root).unwrap();
+        let config = InstanceConfig {
+            ui_home: "/../../outside/ui".into(),
+            ..InstanceConfig::default()
+        };
+        // The links name directories that do not exist inside the root.
+        assert!(seed(&sandbox, &config).is_err());
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        let fs = sandbox.fs("/");
+        fs.remove_file("/etc").unwrap();
+        fs.remove_file("/tmp").unwrap();
+        seed(&sandbox, &config).unwrap();
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(fs.is_file("/etc/hostname"));
+        assert!(fs.is_dir("/outside/ui/models/loras"));
+    }
 }

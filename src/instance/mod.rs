@@ -67,6 +67,8 @@ pub struct InstanceConfig {
     pub faults: Vec<crate::faults::FaultRule>,
     /// Journal entries kept in memory.
     pub journal_capacity: usize,
+    /// What one session may make the instance do.
+    pub limits: crate::limits::SessionLimits,
     /// Also append the journal to this JSONL file.
     pub journal_file: Option<PathBuf>,
 }
@@ -90,6 +92,7 @@ impl Default for InstanceConfig {
             tools: crate::tools::ToolConfig::default(),
             faults: Vec::new(),
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
+            limits: crate::limits::SessionLimits::default(),
             journal_file: None,
         }
     }

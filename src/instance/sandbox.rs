@@ -23,7 +23,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags};
 
 /// Linux's limit on symlinks followed while resolving one path (`ELOOP`).
 const MAX_SYMLINKS: usize = 40;
@@ -56,6 +56,49 @@ impl DirEntry {
     }
 }
 
+/// An open directory (see [`Fs::open_dir`]).
+#[derive(Debug)]
+pub struct DirStream {
+    dir: rustix::fs::Dir,
+    meta: Metadata,
+}
+
+impl DirStream {
+    /// The directory's own metadata, taken when it was opened.
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// Up to `max` more entries (never `.` or `..`) with their `lstat`
+    /// metadata, in the order the file system returns them; empty at the
+    /// end. An entry removed meanwhile is skipped. Each entry is looked up
+    /// by its single name in the open directory, never by a path.
+    pub fn next_batch(&mut self, max: usize) -> io::Result<Vec<(OsString, Metadata)>> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            let Some(entry) = self.dir.read() else { break };
+            let entry = entry.map_err(errno)?;
+            let name = entry.file_name();
+            if name.to_bytes() == b"." || name.to_bytes() == b".." {
+                continue;
+            }
+            let fd = match rustix::fs::openat(
+                self.dir.fd().map_err(errno)?,
+                name,
+                OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
+                Ok(fd) => fd,
+                Err(rustix::io::Errno::NOENT) => continue,
+                Err(e) => return Err(errno(e)),
+            };
+            let meta = File::from(fd).metadata()?;
+            out.push((OsString::from_vec(name.to_bytes().to_vec()), meta));
+        }
+        Ok(out)
+    }
+}
+
 /// The type of a directory entry (as `lstat` sees it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryKind {
@@ -79,6 +122,7 @@ pub struct OpenOptions {
     truncate: bool,
     create: bool,
     create_new: bool,
+    mode: Option<u32>,
 }
 
 impl OpenOptions {
@@ -114,6 +158,12 @@ impl OpenOptions {
     /// Creates the file and fails when anything exists at the path.
     pub fn create_new(mut self, yes: bool) -> Self {
         self.create_new = yes;
+        self
+    }
+    /// The permission bits of a file this open creates (before the umask;
+    /// 0o644 unless set).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode & 0o7777);
         self
     }
 
@@ -279,7 +329,7 @@ impl Fs<'_> {
         }
         // openat2 refuses a mode without O_CREAT.
         let mode = if flags.contains(OFlags::CREATE) {
-            Mode::from_raw_mode(0o644)
+            Mode::from_raw_mode(options.mode.unwrap_or(0o644))
         } else {
             Mode::empty()
         };
@@ -369,10 +419,33 @@ impl Fs<'_> {
         list_dir(&fd)
     }
 
+    /// Opens a directory (following a final symlink) to read its entries a
+    /// batch at a time, each with its `lstat` metadata taken through the
+    /// directory's handle: memory stays bounded for any directory size.
+    pub fn open_dir(&self, path: &str) -> io::Result<DirStream> {
+        let fd = self.openat2(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let file = File::from(fd);
+        let meta = file.metadata()?;
+        Ok(DirStream {
+            dir: rustix::fs::Dir::new(file).map_err(errno)?,
+            meta,
+        })
+    }
+
     /// `mkdir`.
     pub fn create_dir(&self, path: &str) -> io::Result<()> {
+        self.create_dir_mode(path, 0o755)
+    }
+
+    /// `mkdir` with permission bits (before the umask).
+    pub fn create_dir_mode(&self, path: &str, mode: u32) -> io::Result<()> {
         let (parent, name) = self.parent(path, rustix::io::Errno::EXIST)?;
-        rustix::fs::mkdirat(&parent, name.as_str(), Mode::from_raw_mode(0o755)).map_err(errno)
+        rustix::fs::mkdirat(&parent, name.as_str(), Mode::from_raw_mode(mode & 0o7777))
+            .map_err(errno)
     }
 
     /// `mkdir -p`: each missing component is made in turn.
@@ -424,6 +497,25 @@ impl Fs<'_> {
         let (fp, fname) = self.parent(from, rustix::io::Errno::BUSY)?;
         let (tp, tname) = self.parent(to, rustix::io::Errno::BUSY)?;
         rustix::fs::renameat(&fp, fname.as_str(), &tp, tname.as_str()).map_err(errno)
+    }
+
+    /// `rename(2)` that fails with `EEXIST` when `to` exists (SFTP v3's
+    /// rename), atomically where the file system offers `RENAME_NOREPLACE`.
+    pub fn rename_noreplace(&self, from: &str, to: &str) -> io::Result<()> {
+        let (fp, fname) = self.parent(from, rustix::io::Errno::BUSY)?;
+        let (tp, tname) = self.parent(to, rustix::io::Errno::BUSY)?;
+        let (fname, tname) = (fname.as_str(), tname.as_str());
+        match rustix::fs::renameat_with(&fp, fname, &tp, tname, RenameFlags::NOREPLACE) {
+            Err(rustix::io::Errno::INVAL) | Err(rustix::io::Errno::NOSYS) => {}
+            r => return r.map_err(errno),
+        }
+        // No RENAME_NOREPLACE here: check, then rename, through the same
+        // handles (a race can only replace a name inside the root).
+        rustix::fs::statat(&fp, fname, AtFlags::SYMLINK_NOFOLLOW).map_err(errno)?;
+        if rustix::fs::statat(&tp, tname, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            return Err(errno(rustix::io::Errno::EXIST));
+        }
+        rustix::fs::renameat(&fp, fname, &tp, tname).map_err(errno)
     }
 
     /// `symlink(2)`: makes `link` point at `target`, stored as written. An
@@ -530,45 +622,6 @@ impl Fs<'_> {
             Mode::empty(),
         )?;
         Ok((fd, name.to_string()))
-    }
-}
-
-// Legacy path-returning resolution, kept only while callers move to the
-// confined operations above; it is removed once none is left.
-impl Sandbox {
-    /// Deprecated: resolves to a host path (racy); use the confined operations.
-    pub fn resolve(&self, cwd: &str, path: &str) -> io::Result<PathBuf> {
-        let virt = self.fs(cwd).canonical(path)?;
-        Ok(self.host_path(&virt))
-    }
-
-    /// Deprecated: resolves all but the last component (racy).
-    pub fn resolve_nofollow(&self, cwd: &str, path: &str) -> io::Result<PathBuf> {
-        check_path(path)?;
-        let full = join(cwd, path);
-        let trimmed = full.trim_end_matches('/');
-        match trimmed.rfind('/') {
-            Some(i)
-                if !trimmed[i + 1..].is_empty()
-                    && &trimmed[i + 1..] != "."
-                    && &trimmed[i + 1..] != ".." =>
-            {
-                let parent = self
-                    .fs("/")
-                    .canonical(if i == 0 { "/" } else { &trimmed[..i] })?;
-                Ok(self.host_path(&parent).join(&trimmed[i + 1..]))
-            }
-            _ => self.resolve(cwd, path),
-        }
-    }
-
-    /// Deprecated: the virtual path of a host path inside the root.
-    pub fn to_virtual(&self, host: &Path) -> String {
-        match host.strip_prefix(&self.root) {
-            Ok(rel) if rel.as_os_str().is_empty() => "/".to_string(),
-            Ok(rel) => format!("/{}", rel.to_string_lossy()),
-            Err(_) => "/".to_string(),
-        }
     }
 }
 
@@ -811,6 +864,83 @@ mod tests {
         assert!(sb.fs("/").remove_dir_all("..").is_err());
         assert!(sb.fs("/tmp").create_dir("..").is_err());
         assert!(sb.fs("/").metadata("/").unwrap().is_dir());
+    }
+
+    #[test]
+    fn open_dir_reads_batches_with_lstat_metadata() {
+        let sb = Sandbox::temp().unwrap();
+        let (outside, _) = plant_outside();
+        sb.fs("/").create_dir_all("/d/sub").unwrap();
+        sb.fs("/").write("/d/f", b"abc").unwrap();
+        sb.fs("/")
+            .symlink(outside.path().to_str().unwrap(), "/d/out")
+            .unwrap();
+        sb.fs("/").symlink("/d", "/l").unwrap();
+        // Through a link to it, as `opendir` follows a final symlink.
+        let mut dir = sb.fs("/").open_dir("l").unwrap();
+        assert!(dir.metadata().is_dir());
+        let mut seen = Vec::new();
+        loop {
+            let batch = dir.next_batch(2).unwrap();
+            assert!(batch.len() <= 2);
+            if batch.is_empty() {
+                break;
+            }
+            seen.extend(batch);
+        }
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
+        let kinds: Vec<(String, bool, bool, u64)> = seen
+            .iter()
+            .map(|(n, m)| {
+                let t = m.file_type();
+                (
+                    n.to_string_lossy().into_owned(),
+                    t.is_dir(),
+                    t.is_symlink(),
+                    m.len(),
+                )
+            })
+            .collect();
+        assert_eq!(kinds[0], ("f".into(), false, false, 3));
+        assert_eq!(kinds[1].0, "out");
+        assert!(kinds[1].2, "a link is described, not followed");
+        assert_eq!(kinds[2], ("sub".into(), true, false, kinds[2].3));
+        assert_eq!(kinds.len(), 3);
+        assert!(sb.fs("/").open_dir("d/f").is_err());
+    }
+
+    #[test]
+    fn rename_noreplace_keeps_an_existing_target() {
+        let sb = Sandbox::temp().unwrap();
+        let fs = sb.fs("/");
+        fs.write("/a", b"a").unwrap();
+        fs.write("/b", b"b").unwrap();
+        let e = fs.rename_noreplace("/a", "/b").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs.read("/b", 10).unwrap(), b"b");
+        fs.rename_noreplace("/a", "/c").unwrap();
+        assert_eq!(fs.read("/c", 10).unwrap(), b"a");
+        assert!(!fs.exists("/a"));
+    }
+
+    #[test]
+    fn modes_of_new_files_and_directories_can_be_chosen() {
+        let sb = Sandbox::temp().unwrap();
+        let fs = sb.fs("/");
+        fs.open(
+            "/f",
+            OpenOptions::new().write(true).create(true).mode(0o600),
+        )
+        .unwrap();
+        fs.create_dir_mode("/d", 0o700).unwrap();
+        assert_eq!(
+            fs.metadata("/f").unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            fs.metadata("/d").unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[test]

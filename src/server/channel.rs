@@ -17,6 +17,7 @@ use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::{BannerMode, Instance};
 use crate::journal::{now_rfc3339, Ending, JournalEntry};
 use crate::program::{Input, Output, Terminal};
+use crate::shell::jobs::HangUp;
 use crate::shell::CommandTrace;
 use crate::shell::{Origin, Shell, Stdio};
 
@@ -86,6 +87,8 @@ enum Ended {
     Gone,
     /// A fault drops the connection: no exit status is sent.
     Disconnect,
+    /// A bug of fakessh's panicked: the channel ends with status 1.
+    Crashed,
 }
 
 impl Ended {
@@ -93,7 +96,30 @@ impl Ended {
         match self {
             Ended::Status(s) if signalled => (Some(*s), Ending::Signal),
             Ended::Status(s) => (Some(*s), Ending::Exit),
+            Ended::Crashed => (Some(1), Ending::InternalError),
             Ended::Gone | Ended::Disconnect => (None, Ending::Disconnect),
+        }
+    }
+}
+
+/// Runs a script, catching a panic inside it (a bug here, never the
+/// client's fault): the client reads one line on stderr and the channel
+/// ends with status 1 instead of hanging.
+async fn guarded(shell: &mut Shell, text: &str, origin: Origin, io: &Stdio) -> Result<i32, ()> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(shell.run_script(text, origin, io))
+        .catch_unwind()
+        .await
+    {
+        Ok(status) => Ok(status),
+        Err(panic) => {
+            let msg = crate::shell::depth::panic_text(&panic);
+            tracing::error!(command = %text.chars().take(200).collect::<String>(), "internal error: {msg}");
+            let _ = io
+                .stderr
+                .write(format!("fakessh: internal error: {msg}\n"))
+                .await;
+            Err(())
         }
     }
 }
@@ -206,7 +232,12 @@ fn clamp(v: u32) -> u16 {
 /// exit-status, then eof, then close: OpenSSH hangs without the close.
 /// A disconnect fault drops the whole connection instead.
 async fn finish(cx: &ChannelContext, tx: &ChannelWriteHalf<Msg>, ended: Ended) {
-    match ended {
+    let status = match ended {
+        Ended::Crashed => Ended::Status(1),
+        other => other,
+    };
+    match status {
+        Ended::Crashed => {}
         Ended::Status(status) => {
             let _ = tx.exit_status(status as u32 & 0xff).await;
             let _ = tx.eof().await;
@@ -356,8 +387,10 @@ async fn exec(
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, pty));
     shell.set_trace(trace.clone());
+    // The session's jobs end with it, however it ends.
+    let _hang_up = HangUp(shell.jobs());
     let mut stdin = StdinPump::new(stdin_w, eof);
-    let run = shell.run_script(command, Origin::Exec, &io);
+    let run = guarded(&mut shell, command, Origin::Exec, &io);
     tokio::pin!(run);
     let session = trace.session.clone();
     let disconnect_after = trace
@@ -367,6 +400,9 @@ async fn exec(
     loop {
         tokio::select! {
             status = &mut run => {
+                let Ok(status) = status else {
+                    return (Ended::Crashed, false);
+                };
                 // A disconnect fault no transfer acted on drops the
                 // connection before the exit status.
                 if disconnect_after || session.disconnect_requested() {
@@ -500,6 +536,7 @@ async fn script_from_stdin(
         stderr,
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, None));
+    let _hang_up = HangUp(shell.jobs());
     let mut input = Typeahead {
         eof,
         ..Typeahead::default()
@@ -510,7 +547,7 @@ async fn script_from_stdin(
         while let Some(pos) = input.bytes.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = input.bytes.drain(..=pos).collect();
             script.push_str(&String::from_utf8_lossy(&line));
-            if crate::shell::is_incomplete(&script) {
+            if crate::shell::is_incomplete(&script, cx.instance.config.limits.max_nesting) {
                 continue;
             }
             let text = std::mem::take(&mut script);
@@ -525,10 +562,11 @@ async fn script_from_stdin(
             script.push_str(&String::from_utf8_lossy(&rest));
             if !script.trim().is_empty() {
                 let text = std::mem::take(&mut script);
-                if let Some(Ended::Gone) =
-                    run_stdin_script(cx, &counters, &mut shell, &text, &io, rx, &mut input).await
+                match run_stdin_script(cx, &counters, &mut shell, &text, &io, rx, &mut input).await
                 {
-                    return Ended::Gone;
+                    Some(Ended::Gone) => return Ended::Gone,
+                    Some(Ended::Crashed) => return Ended::Crashed,
+                    _ => {}
                 }
             }
             return Ended::Status(shell.exit_requested().unwrap_or(shell.last_status()));
@@ -553,7 +591,7 @@ async fn run_stdin_script(
     rx: &mut ChannelReadHalf,
     input: &mut Typeahead,
 ) -> Option<Ended> {
-    let Some(status) = run_cancellable(
+    let status = match run_cancellable(
         cx,
         counters,
         shell,
@@ -565,8 +603,9 @@ async fn run_stdin_script(
         false,
     )
     .await
-    else {
-        return Some(Ended::Gone);
+    {
+        Ended::Status(status) => status,
+        other => return Some(other),
     };
     shell.set_last_status(status);
     shell.exit_requested().map(Ended::Status)
@@ -581,8 +620,7 @@ struct Typeahead {
 }
 
 /// Runs one script while watching the channel: a signal request (or, on
-/// a pty, Ctrl-C) cancels it; other input is kept in `typeahead`. `None`
-/// when the client went away.
+/// a pty, Ctrl-C) cancels it; other input is kept in `typeahead`.
 #[allow(clippy::too_many_arguments)]
 async fn run_cancellable(
     cx: &ChannelContext,
@@ -594,7 +632,7 @@ async fn run_cancellable(
     rx: &mut ChannelReadHalf,
     typeahead: &mut Typeahead,
     on_pty: bool,
-) -> Option<i32> {
+) -> Ended {
     let started = std::time::Instant::now();
     let time = now_rfc3339();
     let before = (
@@ -603,11 +641,7 @@ async fn run_cancellable(
     );
     let trace = Arc::new(CommandTrace::new(text.trim_end(), &cx.user));
     shell.set_trace(trace.clone());
-    let (result, signalled) = run_watched(shell, text, origin, io, rx, typeahead, on_pty).await;
-    let ended = match result {
-        Some(status) => Ended::Status(status),
-        None => Ended::Gone,
-    };
+    let (ended, signalled) = run_watched(shell, text, origin, io, rx, typeahead, on_pty).await;
     let (exit_code, ending) = ended.journal(signalled);
     cx.instance.journal.record(JournalEntry {
         time,
@@ -619,7 +653,7 @@ async fn run_cancellable(
         ended: ending,
         ..cx.journal_entry("shell", text.trim_end().to_string())
     });
-    result
+    ended
 }
 
 /// [`run_cancellable`]'s loop: the result and whether a signal ended it.
@@ -631,19 +665,22 @@ async fn run_watched(
     rx: &mut ChannelReadHalf,
     typeahead: &mut Typeahead,
     on_pty: bool,
-) -> (Option<i32>, bool) {
-    let run = shell.run_script(text, origin, io);
+) -> (Ended, bool) {
+    let run = guarded(shell, text, origin, io);
     tokio::pin!(run);
     loop {
         tokio::select! {
-            status = &mut run => return (Some(status), false),
+            status = &mut run => return match status {
+                Ok(status) => (Ended::Status(status), false),
+                Err(()) => (Ended::Crashed, false),
+            },
             msg = rx.wait(), if !typeahead.eof => match msg {
                 Some(ChannelMsg::Data { data }) => {
                     if on_pty {
                         if let Some(pos) = data.iter().position(|&b| b == 0x03) {
                             typeahead.bytes.extend(&data[pos + 1..]);
                             let _ = io.stdout.write("^C\n").await;
-                            return (Some(130), true);
+                            return (Ended::Status(130), true);
                         }
                     }
                     typeahead.bytes.extend(data.iter());
@@ -651,10 +688,10 @@ async fn run_watched(
                 Some(ChannelMsg::Eof) => typeahead.eof = true,
                 Some(ChannelMsg::Signal { signal }) => {
                     if let Some(status) = signal_status(&signal) {
-                        return (Some(status), true);
+                        return (Ended::Status(status), true);
                     }
                 }
-                None | Some(ChannelMsg::Close) => return (None, false),
+                None | Some(ChannelMsg::Close) => return (Ended::Gone, false),
                 Some(_) => {}
             },
         }
@@ -685,6 +722,7 @@ async fn interactive(
         stderr,
     };
     let mut shell = Shell::new(cx.instance.clone(), session_env(cx, sent_env, Some(pty)));
+    let _hang_up = HangUp(shell.jobs());
     let mut editor = LineEditor::default();
     let mut pending = Typeahead::default();
     let mut script = String::new();
@@ -725,7 +763,7 @@ async fn interactive(
                 let _ = stdout.write("\n").await;
                 script.push_str(&line);
                 script.push('\n');
-                if crate::shell::is_incomplete(&script) {
+                if crate::shell::is_incomplete(&script, cx.instance.config.limits.max_nesting) {
                     let _ = stdout.write("> ").await;
                     continue;
                 }
@@ -744,8 +782,8 @@ async fn interactive(
                     )
                     .await;
                     match ran {
-                        None => return Ended::Gone,
-                        Some(status) => shell.set_last_status(status),
+                        Ended::Status(status) => shell.set_last_status(status),
+                        other => return other,
                     }
                     if let Some(code) = shell.exit_requested() {
                         let _ = stdout.write("logout\n").await;

@@ -8,6 +8,7 @@ pub mod keys;
 mod session;
 mod sftp;
 mod sink;
+mod startups;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +25,8 @@ pub use auth::AuthPolicy;
 
 use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::Instance;
+use crate::limits::ConnectionLimits;
+use startups::Startups;
 
 /// What the server listens on and whom it lets in.
 #[derive(Clone, Debug)]
@@ -34,6 +37,8 @@ pub struct ServerConfig {
     pub host_key: PrivateKey,
     /// Who may log in.
     pub auth: AuthPolicy,
+    /// How many connections, and for how long before and after login.
+    pub limits: ConnectionLimits,
 }
 
 impl ServerConfig {
@@ -43,6 +48,7 @@ impl ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             host_key: keys::generate(),
             auth: AuthPolicy::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -110,7 +116,7 @@ fn methods() -> MethodSet {
 }
 
 /// russh's settings for one host key.
-fn russh_config(host_key: PrivateKey) -> russh::server::Config {
+fn russh_config(host_key: PrivateKey, limits: &ConnectionLimits) -> russh::server::Config {
     russh::server::Config {
         server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
         methods: methods(),
@@ -120,8 +126,30 @@ fn russh_config(host_key: PrivateKey) -> russh::server::Config {
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys: vec![host_key],
         nodelay: true,
-        inactivity_timeout: None,
+        inactivity_timeout: limits.idle_timeout,
         ..Default::default()
+    }
+}
+
+/// The first wait after a failed accept; it doubles up to the max.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Leaves the startups table when dropped.
+struct Leave(Arc<Startups>, u64);
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.0.leave(self.1);
+    }
+}
+
+/// Decrements a counter when dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -136,10 +164,10 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     crate::shell::install_programs(&instance)?;
-    let main_config = Arc::new(russh_config(config.host_key.clone()));
+    let main_config = Arc::new(russh_config(config.host_key.clone(), &config.limits));
     // Served instead when a rotate_host_key fault fires: another key, as
     // after a reinstall.
-    let rotated_config = Arc::new(russh_config(keys::generate()));
+    let rotated_config = Arc::new(russh_config(keys::generate(), &config.limits));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let connections = Arc::new(AtomicUsize::new(0));
     let channels = Arc::new(AtomicUsize::new(0));
@@ -149,6 +177,7 @@ pub async fn start(
         [main_config, rotated_config],
         instance,
         auth,
+        config.limits.clone(),
         shutdown_rx,
         connections.clone(),
         channels.clone(),
@@ -169,26 +198,42 @@ async fn accept_loop(
     [config, rotated_config]: [Arc<russh::server::Config>; 2],
     instance: Arc<Instance>,
     auth: Arc<AuthPolicy>,
+    limits: ConnectionLimits,
     mut shutdown: watch::Receiver<bool>,
     connections: Arc<AtomicUsize>,
     channels: Arc<AtomicUsize>,
 ) {
     let local = listener.local_addr().ok();
-    // Connections not yet authenticated, for the max_startups fault.
+    // Connections not yet authenticated (MaxStartups, and the fault of that name).
     let starting = Arc::new(AtomicUsize::new(0));
+    let startups = Startups::new(limits.max_unauthenticated);
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
         let (socket, peer) = tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
+                Ok(pair) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    pair
+                }
                 Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    // EMFILE and friends: back off instead of spinning,
+                    // longer each time it fails again.
+                    tracing::warn!("accept failed: {e}; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                     continue;
                 }
             },
         };
+        if connections.load(Ordering::Relaxed) >= limits.max_connections {
+            // Closed before the banner, as sshd does past its limits.
+            tracing::warn!(%peer, "connection refused: too many connections");
+            drop(socket);
+            continue;
+        }
+        let ticket = startups.admit();
+        let startups = startups.clone();
         let fired = instance.faults.decide(
             Depth::Connection,
             &Invocation {
@@ -219,6 +264,8 @@ async fn accept_loop(
             drop(socket);
             continue;
         }
+        let (login_tx, login_rx) = tokio::sync::oneshot::channel();
+        let grace = limits.login_grace;
         let handler = session::SessionHandler {
             refuse_auth,
             starting: Some(starting.clone()),
@@ -230,6 +277,7 @@ async fn accept_loop(
             open_here: Arc::new(AtomicUsize::new(0)),
             user: String::new(),
             key_fingerprint: None,
+            on_login: Some(login_tx),
         };
         let config = if rotate {
             rotated_config.clone()
@@ -239,31 +287,82 @@ async fn accept_loop(
         let mut shutdown = shutdown.clone();
         let connections = connections.clone();
         starting.fetch_add(1, Ordering::Relaxed);
+        connections.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            connections.fetch_add(1, Ordering::Relaxed);
-            if let Some(d) = delay {
-                tokio::time::sleep(d).await;
-            }
-            let _ = socket.set_nodelay(true);
-            match russh::server::run_stream(config, socket, handler).await {
-                Ok(session) => {
-                    let handle = session.handle();
-                    tokio::select! {
-                        result = session => {
-                            if let Err(e) = result {
-                                tracing::debug!(%peer, "connection ended: {e}");
+            // Counted from accept, so a flood is seen before any handshake.
+            let _open = Counted(connections);
+            let _waiting = Leave(startups, ticket.id);
+            let evicted = ticket.evicted;
+            let deadline = tokio::time::Instant::now() + grace;
+            let serve = async {
+                if let Some(d) = delay {
+                    tokio::time::sleep(d).await;
+                }
+                let _ = socket.set_nodelay(true);
+                // A client that never sends its version line is bounded
+                // by the grace time too.
+                let started = tokio::select! {
+                    started = tokio::time::timeout_at(
+                        deadline,
+                        russh::server::run_stream(config, socket, handler),
+                    ) => started,
+                    _ = evicted.notified() => return,
+                };
+                let Ok(started) = started else {
+                    tracing::info!(%peer, "login grace time over before the handshake");
+                    return;
+                };
+                match started {
+                    Ok(session) => {
+                        let handle = session.handle();
+                        tokio::pin!(session);
+                        let mut login = std::pin::pin!(login_rx);
+                        let mut logged_in = false;
+                        let grace_timer = tokio::time::sleep_until(deadline);
+                        tokio::pin!(grace_timer);
+                        loop {
+                            tokio::select! {
+                                result = &mut session => {
+                                    if let Err(e) = result {
+                                        tracing::debug!(%peer, "connection ended: {e}");
+                                    }
+                                    return;
+                                }
+                                r = &mut login, if !logged_in => {
+                                    // A dropped sender (no login yet) keeps the timer.
+                                    logged_in = r.is_ok();
+                                    if logged_in {
+                                        _waiting.0.leave(_waiting.1);
+                                    } else {
+                                        login.set(tokio::sync::oneshot::channel().1);
+                                    }
+                                }
+                                _ = evicted.notified(), if !logged_in => {
+                                    let _ = handle
+                                        .disconnect(russh::Disconnect::TooManyConnections, "Too many connections not logged in".into(), "en".into())
+                                        .await;
+                                    return;
+                                }
+                                _ = &mut grace_timer, if !logged_in => {
+                                    tracing::info!(%peer, "login grace time over");
+                                    let _ = handle
+                                        .disconnect(russh::Disconnect::ByApplication, "Timeout before authentication".into(), "en".into())
+                                        .await;
+                                    return;
+                                }
+                                _ = shutdown.changed() => {
+                                    let _ = handle
+                                        .disconnect(russh::Disconnect::ByApplication, "server shutting down".into(), "en".into())
+                                        .await;
+                                    return;
+                                }
                             }
                         }
-                        _ = shutdown.changed() => {
-                            let _ = handle
-                                .disconnect(russh::Disconnect::ByApplication, "server shutting down".into(), "en".into())
-                                .await;
-                        }
                     }
+                    Err(e) => tracing::debug!(%peer, "handshake failed: {e}"),
                 }
-                Err(e) => tracing::debug!(%peer, "handshake failed: {e}"),
-            }
-            connections.fetch_sub(1, Ordering::Relaxed);
+            };
+            serve.await;
         });
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct SessionHandler {
     /// The server's count of unauthenticated connections; this one leaves
     /// it on login or when dropped.
     pub(super) starting: Option<Arc<AtomicUsize>>,
+    /// Told when the client logs in (ends the login grace timer).
+    pub(super) on_login: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for SessionHandler {
@@ -208,6 +210,9 @@ impl SessionHandler {
 
     fn logged_in(&mut self, user: &str, key: Option<&PublicKey>) {
         self.leave_starting();
+        if let Some(tx) = self.on_login.take() {
+            let _ = tx.send(());
+        }
         self.user = user.to_string();
         self.key_fingerprint = key.map(fingerprint);
         tracing::debug!(user, peer = ?self.peer, key = ?self.key_fingerprint, "authenticated");

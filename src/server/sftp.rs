@@ -1,12 +1,14 @@
 //! The `sftp` subsystem (what `sftp` and OpenSSH 9's `scp` speak), served
-//! over the instance's sandbox. Every path goes through the sandbox's
-//! resolver first, so the host OS never follows a link we did not read.
+//! over the instance's sandbox. Every request goes through the sandbox's
+//! confined file operations ([`crate::instance::sandbox::Fs`]): paths are
+//! resolved by the kernel inside the root at the moment of the operation,
+//! so no host path is ever opened, and a directory swapped for a symlink
+//! by another session cannot lead out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::Metadata;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,13 +22,19 @@ use russh_sftp::server::StatusReply;
 use tokio::io::AsyncWriteExt;
 
 use super::channel::{ActiveGuard, ChannelContext};
+use crate::instance::sandbox::{DirStream, Fs, OpenOptions};
 use crate::instance::Instance;
 use crate::journal::{now_rfc3339, JournalEntry};
 
 /// Directory entries sent per `readdir` reply.
 const DIR_CHUNK: usize = 100;
+/// Directories with at most this many entries are listed sorted by name;
+/// larger ones are streamed in the file system's order, a chunk at a time.
+const SORTED_DIR_MAX: usize = 512;
 /// Largest read served at once (OpenSSH asks for up to 256 KiB).
 const MAX_READ: u32 = 256 * 1024;
+/// Open file and directory handles one session may hold.
+const MAX_HANDLES: usize = 64;
 /// Each direction of the pipe to the SFTP server.
 const PIPE_BUFFER: usize = 512 * 1024;
 
@@ -98,7 +106,14 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
 /// An open handle.
 enum Open {
     File(Arc<std::fs::File>),
-    Dir(Vec<File>),
+    Dir(Box<DirListing>),
+}
+
+/// An open directory: entries ready to send, then (for a large directory)
+/// the rest still to read from its handle.
+struct DirListing {
+    ready: VecDeque<File>,
+    rest: Option<DirStream>,
 }
 
 /// One client's SFTP session.
@@ -182,6 +197,79 @@ fn longname(name: &str, meta: &Metadata) -> String {
     )
 }
 
+/// A `readdir` name record.
+fn dir_file(name: String, meta: &Metadata) -> File {
+    File {
+        longname: longname(&name, meta),
+        attrs: attrs(meta),
+        filename: name,
+    }
+}
+
+fn dir_files(batch: Vec<(std::ffi::OsString, Metadata)>) -> impl Iterator<Item = File> {
+    batch
+        .into_iter()
+        .map(|(name, meta)| dir_file(name.to_string_lossy().into_owned(), &meta))
+}
+
+/// Opens a directory and reads its first entries: all of them, sorted, when
+/// it is small; the first ones in the file system's order otherwise.
+fn list_dir(fs: Fs<'_>, path: &str) -> io::Result<DirListing> {
+    let mut stream = fs.open_dir(path)?;
+    let meta = stream.metadata().clone();
+    let mut ready: VecDeque<File> = VecDeque::new();
+    ready.push_back(dir_file(".".into(), &meta));
+    ready.push_back(dir_file("..".into(), &meta));
+    let mut first = stream.next_batch(SORTED_DIR_MAX + 1)?;
+    if first.len() <= SORTED_DIR_MAX {
+        first.sort_by(|a, b| a.0.cmp(&b.0));
+        ready.extend(dir_files(first));
+        return Ok(DirListing { ready, rest: None });
+    }
+    ready.extend(dir_files(first));
+    Ok(DirListing {
+        ready,
+        rest: Some(stream),
+    })
+}
+
+/// The sandbox's open options for SFTP's `pflags`, refusing the same
+/// combinations as `std::fs::OpenOptions` (creating or truncating needs
+/// write access; append excludes truncate).
+fn open_options(pflags: OpenFlags, mode: Option<u32>) -> io::Result<OpenOptions> {
+    let mut read = pflags.contains(OpenFlags::READ);
+    let write = pflags.contains(OpenFlags::WRITE);
+    let append = pflags.contains(OpenFlags::APPEND);
+    let truncate = pflags.contains(OpenFlags::TRUNCATE);
+    let create = pflags.contains(OpenFlags::CREATE);
+    let create_new = create && pflags.contains(OpenFlags::EXCLUDE);
+    if !read && !write && !append {
+        read = true;
+    }
+    let invalid = match (write, append) {
+        (true, false) => false,
+        (false, false) => truncate || create,
+        (_, true) => truncate && !create_new,
+    };
+    if invalid {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "creating or truncating a file requires write or append access",
+        ));
+    }
+    let mut options = OpenOptions::new()
+        .read(read)
+        .write(write)
+        .append(append)
+        .truncate(truncate)
+        .create(create && !create_new)
+        .create_new(create_new);
+    if let Some(mode) = mode {
+        options = options.mode(mode);
+    }
+    Ok(options)
+}
+
 /// Runs blocking file work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
@@ -193,25 +281,25 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl SftpSession {
-    fn resolve(&self, path: &str) -> Result<PathBuf, StatusReply> {
-        self.instance
-            .sandbox
-            .resolve(&self.cwd, path)
-            .map_err(status_error)
+    /// Runs `op` on the sandbox seen from the session's directory, off the
+    /// async threads.
+    async fn with_fs<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(Fs<'_>) -> io::Result<T> + Send + 'static,
+    ) -> Result<T, StatusReply> {
+        let instance = self.instance.clone();
+        let cwd = self.cwd.clone();
+        blocking(move || op(instance.sandbox.fs(&cwd))).await
     }
 
-    fn resolve_nofollow(&self, path: &str) -> Result<PathBuf, StatusReply> {
-        self.instance
-            .sandbox
-            .resolve_nofollow(&self.cwd, path)
-            .map_err(status_error)
-    }
-
-    fn add_handle(&mut self, open: Open) -> String {
+    fn add_handle(&mut self, open: Open) -> Result<String, StatusReply> {
+        if self.handles.len() >= MAX_HANDLES {
+            return Err(StatusCode::Failure.with_message("Too many open handles"));
+        }
         self.next_handle += 1;
         let handle = self.next_handle.to_string();
         self.handles.insert(handle.clone(), open);
-        handle
+        Ok(handle)
     }
 
     fn file(&self, handle: &str) -> Result<Arc<std::fs::File>, StatusReply> {
@@ -240,12 +328,7 @@ impl russh_sftp::server::Handler for SftpSession {
 
     async fn realpath(&mut self, id: u32, path: String) -> Result<Name, Self::Error> {
         let path = if path.is_empty() { ".".into() } else { path };
-        let virt = self
-            .instance
-            .sandbox
-            .fs(&self.cwd)
-            .canonical(&path)
-            .map_err(status_error)?;
+        let virt = self.with_fs(move |fs| fs.canonical(&path)).await?;
         Ok(Name {
             id,
             files: vec![File {
@@ -257,8 +340,7 @@ impl russh_sftp::server::Handler for SftpSession {
     }
 
     async fn stat(&mut self, id: u32, path: String) -> Result<Attrs, Self::Error> {
-        let host = self.resolve(&path)?;
-        let meta = blocking(move || std::fs::symlink_metadata(host)).await?;
+        let meta = self.with_fs(move |fs| fs.metadata(&path)).await?;
         Ok(Attrs {
             id,
             attrs: attrs(&meta),
@@ -266,8 +348,7 @@ impl russh_sftp::server::Handler for SftpSession {
     }
 
     async fn lstat(&mut self, id: u32, path: String) -> Result<Attrs, Self::Error> {
-        let host = self.resolve_nofollow(&path)?;
-        let meta = blocking(move || std::fs::symlink_metadata(host)).await?;
+        let meta = self.with_fs(move |fs| fs.symlink_metadata(&path)).await?;
         Ok(Attrs {
             id,
             attrs: attrs(&meta),
@@ -284,63 +365,39 @@ impl russh_sftp::server::Handler for SftpSession {
     }
 
     async fn opendir(&mut self, id: u32, path: String) -> Result<Handle, Self::Error> {
-        let host = self.resolve(&path)?;
-        let entries = blocking(move || {
-            let meta = std::fs::symlink_metadata(&host)?;
-            if !meta.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotADirectory,
-                    "Not a directory",
-                ));
-            }
-            let mut files = vec![
-                File {
-                    filename: ".".into(),
-                    longname: longname(".", &meta),
-                    attrs: attrs(&meta),
-                },
-                File {
-                    filename: "..".into(),
-                    longname: longname("..", &meta),
-                    attrs: attrs(&meta),
-                },
-            ];
-            let mut names: Vec<(String, Metadata)> = Vec::new();
-            for entry in std::fs::read_dir(&host)? {
-                let entry = entry?;
-                let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
-                    continue;
-                };
-                names.push((entry.file_name().to_string_lossy().into_owned(), meta));
-            }
-            names.sort_by(|a, b| a.0.cmp(&b.0));
-            for (name, meta) in names {
-                files.push(File {
-                    longname: longname(&name, &meta),
-                    attrs: attrs(&meta),
-                    filename: name,
-                });
-            }
-            Ok(files)
-        })
-        .await?;
-        let handle = self.add_handle(Open::Dir(entries));
+        if self.handles.len() >= MAX_HANDLES {
+            return Err(StatusCode::Failure.with_message("Too many open handles"));
+        }
+        let listing = self.with_fs(move |fs| list_dir(fs, &path)).await?;
+        let handle = self.add_handle(Open::Dir(Box::new(listing)))?;
         Ok(Handle { id, handle })
     }
 
     async fn readdir(&mut self, id: u32, handle: String) -> Result<Name, Self::Error> {
-        match self.handles.get_mut(&handle) {
-            Some(Open::Dir(entries)) => {
-                if entries.is_empty() {
-                    return Err(StatusCode::Eof.into());
+        let listing = match self.handles.get_mut(&handle) {
+            Some(Open::Dir(listing)) => listing,
+            Some(Open::File(_)) => return Err(StatusCode::Failure.with_message("Not a directory")),
+            None => return Err(StatusCode::Failure.with_message("Invalid handle")),
+        };
+        if listing.ready.is_empty() {
+            if let Some(mut stream) = listing.rest.take() {
+                let (stream, batch) = blocking(move || {
+                    let batch = stream.next_batch(DIR_CHUNK)?;
+                    Ok((stream, batch))
+                })
+                .await?;
+                if !batch.is_empty() {
+                    listing.rest = Some(stream);
                 }
-                let n = entries.len().min(DIR_CHUNK);
-                let files: Vec<File> = entries.drain(..n).collect();
-                Ok(Name { id, files })
+                listing.ready.extend(dir_files(batch));
             }
-            Some(Open::File(_)) => Err(StatusCode::Failure.with_message("Not a directory")),
-            None => Err(StatusCode::Failure.with_message("Invalid handle")),
         }
+        if listing.ready.is_empty() {
+            return Err(StatusCode::Eof.into());
+        }
+        let n = listing.ready.len().min(DIR_CHUNK);
+        let files: Vec<File> = listing.ready.drain(..n).collect();
+        Ok(Name { id, files })
     }
 
     async fn open(
@@ -350,29 +407,25 @@ impl russh_sftp::server::Handler for SftpSession {
         pflags: OpenFlags,
         attrs: FileAttributes,
     ) -> Result<Handle, Self::Error> {
-        let host = self.resolve(&filename)?;
+        if self.handles.len() >= MAX_HANDLES {
+            return Err(StatusCode::Failure.with_message("Too many open handles"));
+        }
         let mode = attrs.permissions.map(|p| p & 0o7777);
-        let file = blocking(move || {
-            if let Ok(meta) = std::fs::symlink_metadata(&host) {
-                if meta.is_dir() {
+        let file = self
+            .with_fs(move |fs| {
+                let file = fs.open(&filename, open_options(pflags, mode)?)?;
+                // Reading a directory's handle as a file is refused, as on
+                // the real server.
+                if file.metadata()?.is_dir() {
                     return Err(io::Error::new(
                         io::ErrorKind::IsADirectory,
                         "Is a directory",
                     ));
                 }
-            }
-            let mut options: std::fs::OpenOptions = pflags.into();
-            if !pflags.intersects(OpenFlags::READ | OpenFlags::WRITE | OpenFlags::APPEND) {
-                options.read(true);
-            }
-            if let Some(mode) = mode {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(mode);
-            }
-            options.open(&host)
-        })
-        .await?;
-        let handle = self.add_handle(Open::File(Arc::new(file)));
+                Ok(file)
+            })
+            .await?;
+        let handle = self.add_handle(Open::File(Arc::new(file)))?;
         Ok(Handle { id, handle })
     }
 
@@ -431,16 +484,12 @@ impl russh_sftp::server::Handler for SftpSession {
         path: String,
         attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
-        let host = self.resolve(&path)?;
-        blocking(move || {
+        self.with_fs(move |fs| {
             if let Some(size) = attrs.size {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&host)?
-                    .set_len(size)?;
+                fs.set_len(&path, size)?;
             }
             if let Some(mode) = attrs.permissions {
-                std::fs::set_permissions(&host, std::fs::Permissions::from_mode(mode & 0o7777))?;
+                fs.set_mode(&path, mode & 0o7777)?;
             }
             Ok(())
         })
@@ -473,17 +522,8 @@ impl russh_sftp::server::Handler for SftpSession {
     }
 
     async fn remove(&mut self, id: u32, filename: String) -> Result<Status, Self::Error> {
-        let host = self.resolve_nofollow(&filename)?;
-        blocking(move || {
-            if std::fs::symlink_metadata(&host)?.is_dir() {
-                return Err(io::Error::new(
-                    io::ErrorKind::IsADirectory,
-                    "Is a directory",
-                ));
-            }
-            std::fs::remove_file(&host)
-        })
-        .await?;
+        // unlink(2) refuses a directory (EISDIR) and removes a symlink itself.
+        self.with_fs(move |fs| fs.remove_file(&filename)).await?;
         Ok(ok(id))
     }
 
@@ -493,19 +533,14 @@ impl russh_sftp::server::Handler for SftpSession {
         path: String,
         attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
-        let host = self.resolve_nofollow(&path)?;
         let mode = attrs.permissions.map(|p| p & 0o7777).unwrap_or(0o755);
-        blocking(move || {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new().mode(mode).create(&host)
-        })
-        .await?;
+        self.with_fs(move |fs| fs.create_dir_mode(&path, mode))
+            .await?;
         Ok(ok(id))
     }
 
     async fn rmdir(&mut self, id: u32, path: String) -> Result<Status, Self::Error> {
-        let host = self.resolve_nofollow(&path)?;
-        blocking(move || std::fs::remove_dir(&host)).await?;
+        self.with_fs(move |fs| fs.remove_dir(&path)).await?;
         Ok(ok(id))
     }
 
@@ -515,23 +550,14 @@ impl russh_sftp::server::Handler for SftpSession {
         oldpath: String,
         newpath: String,
     ) -> Result<Status, Self::Error> {
-        let from = self.resolve_nofollow(&oldpath)?;
-        let to = self.resolve_nofollow(&newpath)?;
-        blocking(move || {
-            std::fs::symlink_metadata(&from)?;
-            // SFTP v3: renaming onto an existing name fails.
-            if std::fs::symlink_metadata(&to).is_ok() {
-                return Err(io::Error::new(io::ErrorKind::AlreadyExists, "File exists"));
-            }
-            std::fs::rename(&from, &to)
-        })
-        .await?;
+        // SFTP v3: renaming onto an existing name fails.
+        self.with_fs(move |fs| fs.rename_noreplace(&oldpath, &newpath))
+            .await?;
         Ok(ok(id))
     }
 
     async fn readlink(&mut self, id: u32, path: String) -> Result<Name, Self::Error> {
-        let host = self.resolve_nofollow(&path)?;
-        let target = blocking(move || std::fs::read_link(&host)).await?;
+        let target = self.with_fs(move |fs| fs.read_link(&path)).await?;
         let target = target.to_string_lossy().into_owned();
         Ok(Name {
             id,
@@ -545,6 +571,8 @@ impl russh_sftp::server::Handler for SftpSession {
 
     /// OpenSSH sends the target first and the link path second (the
     /// reverse of the draft's field order, which russh-sftp decodes by).
+    /// The target is stored as written: an absolute one names a path
+    /// inside the root, as every path here does.
     async fn symlink(
         &mut self,
         id: u32,
@@ -552,8 +580,152 @@ impl russh_sftp::server::Handler for SftpSession {
         targetpath: String,
     ) -> Result<Status, Self::Error> {
         let (target, link) = (linkpath, targetpath);
-        let host = self.resolve_nofollow(&link)?;
-        blocking(move || std::os::unix::fs::symlink(&target, &host)).await?;
+        self.with_fs(move |fs| fs.symlink(&target, &link)).await?;
         Ok(ok(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use russh_sftp::server::Handler;
+
+    use super::*;
+    use crate::instance::InstanceConfig;
+
+    fn session() -> SftpSession {
+        SftpSession {
+            instance: Instance::create(InstanceConfig::default()).unwrap(),
+            cwd: "/root".into(),
+            handles: HashMap::new(),
+            next_handle: 0,
+            sent: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn code(reply: StatusReply) -> StatusCode {
+        reply.status_code
+    }
+
+    async fn list_all(s: &mut SftpSession, path: &str) -> Vec<String> {
+        let handle = s.opendir(1, path.into()).await.unwrap().handle;
+        let mut names = Vec::new();
+        loop {
+            match s.readdir(2, handle.clone()).await {
+                Ok(batch) => {
+                    assert!(batch.files.len() <= DIR_CHUNK);
+                    names.extend(batch.files.into_iter().map(|f| f.filename));
+                }
+                Err(e) => {
+                    assert_eq!(code(e), StatusCode::Eof);
+                    break;
+                }
+            }
+        }
+        s.close(3, handle).await.unwrap();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_small_directory_is_listed_sorted_with_dot_entries_first() {
+        let mut s = session();
+        let fs = s.instance.sandbox.fs("/");
+        fs.create_dir_all("/t").unwrap();
+        for name in ["b", "c", "a"] {
+            fs.write(&format!("/t/{name}"), b"").unwrap();
+        }
+        fs.symlink("/etc", "/t/link").unwrap();
+        assert_eq!(
+            list_all(&mut s, "/t").await,
+            [".", "..", "a", "b", "c", "link"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_large_directory_is_streamed_in_chunks_and_complete() {
+        let mut s = session();
+        let fs = s.instance.sandbox.fs("/");
+        fs.create_dir_all("/big").unwrap();
+        let count = SORTED_DIR_MAX * 2 + 7;
+        for i in 0..count {
+            fs.write(&format!("/big/f{i}"), b"").unwrap();
+        }
+        let mut names = list_all(&mut s, "/big").await;
+        assert_eq!(names.len(), count + 2);
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count + 2, "an entry was listed twice");
+    }
+
+    #[tokio::test]
+    async fn open_handles_per_session_are_capped() {
+        let mut s = session();
+        s.instance.sandbox.fs("/").write("/root/f", b"x").unwrap();
+        let mut handles = Vec::new();
+        for i in 0..MAX_HANDLES {
+            let h = s
+                .open(
+                    i as u32,
+                    "f".into(),
+                    OpenFlags::READ,
+                    FileAttributes::default(),
+                )
+                .await
+                .unwrap();
+            handles.push(h.handle);
+        }
+        let refused = s
+            .open(0, "f".into(), OpenFlags::READ, FileAttributes::default())
+            .await;
+        assert_eq!(code(refused.unwrap_err()), StatusCode::Failure);
+        assert_eq!(
+            code(s.opendir(0, "/".into()).await.unwrap_err()),
+            StatusCode::Failure
+        );
+        s.close(0, handles.pop().unwrap()).await.unwrap();
+        assert!(s.opendir(0, "/".into()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn rename_onto_an_existing_name_fails_and_keeps_both() {
+        let mut s = session();
+        let instance = s.instance.clone();
+        let fs = instance.sandbox.fs("/root");
+        fs.write("a", b"a").unwrap();
+        fs.write("b", b"b").unwrap();
+        let refused = s.rename(1, "a".into(), "b".into()).await.unwrap_err();
+        assert_eq!(code(refused), StatusCode::Failure);
+        assert_eq!(fs.read("b", 10).unwrap(), b"b");
+        let missing = s.rename(1, "nope".into(), "c".into()).await.unwrap_err();
+        assert_eq!(code(missing), StatusCode::NoSuchFile);
+        s.rename(1, "a".into(), "c".into()).await.unwrap();
+        assert_eq!(fs.read("c", 10).unwrap(), b"a");
+    }
+
+    #[tokio::test]
+    async fn open_creates_with_the_requested_mode_and_refuses_directories() {
+        let mut s = session();
+        let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
+        let attrs = FileAttributes {
+            permissions: Some(0o600),
+            ..FileAttributes::default()
+        };
+        s.open(1, "new".into(), flags, attrs).await.unwrap();
+        let meta = s.instance.sandbox.fs("/root").metadata("new").unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        let dir = s
+            .open(2, "/tmp".into(), OpenFlags::READ, FileAttributes::default())
+            .await;
+        assert_eq!(code(dir.unwrap_err()), StatusCode::Failure);
+        // Creating without write access is refused, as std's OpenOptions does.
+        let bad = s
+            .open(
+                3,
+                "x".into(),
+                OpenFlags::READ | OpenFlags::CREATE,
+                FileAttributes::default(),
+            )
+            .await;
+        assert_eq!(code(bad.unwrap_err()), StatusCode::Failure);
+        assert!(!s.instance.sandbox.fs("/root").exists("x"));
     }
 }

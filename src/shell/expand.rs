@@ -104,11 +104,13 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<Vec<String>, ExpandError> {
-        let pieces = parse_word(raw)?;
+        let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
         let mut fields = Fields::default();
         self.expand_pieces(&pieces, false, &mut fields, io).await?;
+        self.check_word_size(fields.cur.text.len())?;
         let mut out = Vec::new();
         for f in fields.finish() {
+            self.check_word_size(f.text.len())?;
             if f.magic {
                 let matches = glob::expand_path(&self.instance.sandbox, &self.cwd, &f.pattern);
                 if !matches.is_empty() {
@@ -128,10 +130,25 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<String, ExpandError> {
-        let pieces = parse_word(raw)?;
+        let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
         let mut fields = Fields::default();
         self.expand_pieces(&pieces, true, &mut fields, io).await?;
+        self.check_word_size(fields.cur.text.len())?;
         Ok(fields.cur.text)
+    }
+
+    /// A word past the session's limit is where bash runs out of memory: it
+    /// prints `xrealloc: cannot allocate` and the shell exits 2.
+    fn check_word_size(&mut self, len: usize) -> Result<(), ExpandError> {
+        let limit = self.instance.config.limits.max_word_bytes;
+        if len <= limit {
+            return Ok(());
+        }
+        self.exit = Some(2);
+        Err(ExpandError(format!(
+            "xrealloc: cannot allocate {} bytes",
+            len.saturating_add(1)
+        )))
     }
 
     /// Expands a word into a pattern (quoted parts escaped), for `case`.
@@ -140,9 +157,10 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<String, ExpandError> {
-        let pieces = parse_word(raw)?;
+        let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
         let mut fields = Fields::default();
         self.expand_pieces(&pieces, false, &mut fields, io).await?;
+        self.check_word_size(fields.cur.text.len())?;
         let parts: Vec<String> = fields.finish().into_iter().map(|f| f.pattern).collect();
         Ok(parts.join(" "))
     }
@@ -206,7 +224,8 @@ impl Shell {
     }
 
     async fn command_substitution(&mut self, cmd: &str, io: &Stdio) -> String {
-        let (out, cap) = Output::capture();
+        let limit = self.instance.config.limits.max_capture_bytes;
+        let (out, cap) = Output::capture_limited(limit);
         let sub_io = Stdio {
             stdin: io.stdin.clone(),
             stdout: out,
@@ -214,7 +233,7 @@ impl Shell {
         };
         let mut sub = self.clone();
         sub.depth += 1;
-        let status = if sub.depth > 64 {
+        let status = if sub.depth > self.instance.config.limits.max_call_depth {
             let _ = io
                 .stderr
                 .write("bash: maximum nesting level exceeded\n")
@@ -224,6 +243,19 @@ impl Shell {
             Box::pin(sub.run_script(cmd, Origin::Exec, &sub_io)).await
         };
         self.last_status = status;
+        if cap.overflowed() {
+            // bash runs out of memory here and dies; so does this shell.
+            let _ = io
+                .stderr
+                .write(format!(
+                    "bash: xrealloc: cannot allocate {} bytes\n",
+                    limit + 1
+                ))
+                .await;
+            self.exit = Some(2);
+            self.last_status = 2;
+            return String::new();
+        }
         let mut text = cap.text();
         while text.ends_with('\n') {
             text.pop();
@@ -419,8 +451,18 @@ impl Shell {
     }
 }
 
-fn parse_word(raw: &str) -> Result<Vec<WordPieceWithSource>, ExpandError> {
-    word::parse(raw, &word_options()).map_err(|_| ExpandError(format!("{raw}: bad substitution")))
+/// Splits a word into its pieces, refusing nesting past `max_nesting` (the
+/// word parser recurses per `${`/`$(` level) and surviving its panics.
+fn parse_word(raw: &str, max_nesting: usize) -> Result<Vec<WordPieceWithSource>, ExpandError> {
+    let depth = super::depth::nesting(raw);
+    if depth > max_nesting {
+        return Err(ExpandError(format!(
+            "maximum nesting level exceeded ({max_nesting})"
+        )));
+    }
+    super::depth::on_parser_stack(depth, || word::parse(raw, &word_options()))
+        .map_err(|_| ExpandError(format!("{raw}: bad substitution")))?
+        .map_err(|_| ExpandError(format!("{raw}: bad substitution")))
 }
 
 /// `\x` outside quotes is `x`; inside double quotes only `\$ \` \" \\` and

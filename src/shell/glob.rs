@@ -118,6 +118,7 @@ pub(super) fn matches(pattern: &str, text: &str) -> bool {
 /// Returns the sorted matches, spelled as the pattern spelled them; empty
 /// when nothing matches (the caller then keeps the word as it was).
 pub(super) fn expand_path(sandbox: &Sandbox, cwd: &str, pattern: &str) -> Vec<String> {
+    let fs = sandbox.fs(cwd);
     let absolute = pattern.starts_with('/');
     let segments: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
     // Each candidate: (spelling, virtual dir it names).
@@ -143,10 +144,7 @@ pub(super) fn expand_path(sandbox: &Sandbox, cwd: &str, pattern: &str) -> Vec<St
                 let name = unescape(seg);
                 let v = Sandbox::absolute(virt, &name);
                 if last {
-                    if sandbox
-                        .resolve_nofollow(cwd, &v)
-                        .is_ok_and(|p| p.symlink_metadata().is_ok())
-                    {
+                    if fs.exists(&v) {
                         next.push((join(&name), v));
                     }
                 } else {
@@ -157,26 +155,18 @@ pub(super) fn expand_path(sandbox: &Sandbox, cwd: &str, pattern: &str) -> Vec<St
             let Some(re) = compile(seg, true) else {
                 continue;
             };
-            let Ok(dir) = sandbox.resolve(cwd, virt) else {
-                continue;
-            };
-            let Ok(entries) = std::fs::read_dir(&dir) else {
+            let Ok(entries) = fs.read_dir(virt) else {
                 continue;
             };
             let mut names: Vec<String> = entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .iter()
+                .map(|e| e.name_lossy())
                 .filter(|n| (!n.starts_with('.') || seg.starts_with('.')) && re.is_match(n))
                 .collect();
             names.sort();
             for n in names {
-                if !last {
-                    let is_dir = sandbox
-                        .resolve(cwd, &Sandbox::absolute(virt, &n))
-                        .is_ok_and(|p| p.is_dir());
-                    if !is_dir {
-                        continue;
-                    }
+                if !last && !fs.is_dir(&Sandbox::absolute(virt, &n)) {
+                    continue;
                 }
                 next.push((join(&n), Sandbox::absolute(virt, &n)));
             }
@@ -210,10 +200,11 @@ mod tests {
     #[test]
     fn path_patterns_list_the_sandbox() {
         let sb = Sandbox::temp().unwrap();
-        std::fs::create_dir_all(sb.root().join("m/a")).unwrap();
-        std::fs::write(sb.root().join("m/a/x.safetensors"), "").unwrap();
-        std::fs::write(sb.root().join("m/a/y.ckpt"), "").unwrap();
-        std::fs::write(sb.root().join("m/.hidden.safetensors"), "").unwrap();
+        let fs = sb.fs("/");
+        fs.create_dir_all("/m/a").unwrap();
+        fs.write("/m/a/x.safetensors", b"").unwrap();
+        fs.write("/m/a/y.ckpt", b"").unwrap();
+        fs.write("/m/.hidden.safetensors", b"").unwrap();
         assert_eq!(
             expand_path(&sb, "/", "/m/*/*.safetensors"),
             vec!["/m/a/x.safetensors"]

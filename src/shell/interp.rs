@@ -10,6 +10,7 @@ use futures::FutureExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
+use super::depth::GrowStack;
 use super::{glob, special, Shell, Stdio, STUB_MARKER};
 use crate::program::{ByteSink, Ctx, Input, Output};
 
@@ -54,14 +55,23 @@ impl Shell {
             let mut status = self.last_status;
             for ast::CompoundListItem(and_or, sep) in &list.0 {
                 if matches!(sep, ast::SeparatorOperator::Async) {
-                    // `cmd &`: runs on, detached, in a subshell; `$!` is not tracked.
+                    // `cmd &`: a job of the session, in a subshell, ended
+                    // with the session; `$!` is not tracked.
                     let mut sub = self.clone();
                     let and_or = and_or.clone();
-                    let io = io.clone();
-                    tokio::spawn(async move {
-                        sub.run_and_or(&and_or, &io).await;
-                    });
-                    status = 0;
+                    let job_io = io.clone();
+                    let started = match self.jobs.slot() {
+                        Some(slot) => self.jobs.spawn(slot, async move {
+                            sub.run_and_or(&and_or, &job_io).await;
+                        }),
+                        None => false,
+                    };
+                    status = if started {
+                        0
+                    } else {
+                        let _ = io.stderr.write(super::jobs::FORK_FAILED).await;
+                        1
+                    };
                 } else {
                     status = self.run_and_or(and_or, io).await;
                 }
@@ -110,6 +120,17 @@ impl Shell {
     /// Runs pipeline stages concurrently, each in a subshell, joined by
     /// in-memory pipes; the status is the last stage's.
     async fn run_stages(&mut self, seq: &[Command], io: &Stdio) -> i32 {
+        // Each stage is a process of the session while it runs.
+        let mut slots = Vec::with_capacity(seq.len());
+        for _ in seq {
+            match self.jobs.slot() {
+                Some(slot) => slots.push(slot),
+                None => {
+                    let _ = io.stderr.write(super::jobs::FORK_FAILED).await;
+                    return 1;
+                }
+            }
+        }
         let mut futures = Vec::with_capacity(seq.len());
         let mut next_stdin = io.stdin.clone();
         for (i, cmd) in seq.iter().enumerate() {
@@ -122,10 +143,12 @@ impl Shell {
                 next_stdin = Input::from_reader(r);
             }
             let mut sub = self.clone();
+            let slot = slots.pop();
             futures.push(async move {
                 // Moving `stage_io` in drops this stage's pipe end when it
                 // finishes, so the next stage sees end of input.
                 let io = stage_io;
+                let _slot = slot;
                 sub.run_command(cmd, &io).await
             });
         }
@@ -134,7 +157,10 @@ impl Shell {
     }
 
     fn run_command<'a>(&'a mut self, cmd: &'a Command, io: &'a Stdio) -> BoxFuture<'a, i32> {
-        async move {
+        GrowStack::new(async move {
+            // Every command is a point where the runtime may run others: a
+            // busy loop of builtins never starves another session.
+            tokio::task::consume_budget().await;
             match cmd {
                 Command::Simple(simple) => self.run_simple(simple, io).await,
                 Command::Compound(compound, redirects) => {
@@ -160,7 +186,7 @@ impl Shell {
                     .await
                 }
             }
-        }
+        })
         .boxed()
     }
 
@@ -458,12 +484,12 @@ impl Shell {
         let Some(path) = path else {
             return Err((format!("{name}: command not found"), 127));
         };
-        let host = self
-            .instance
-            .sandbox
-            .resolve(&self.cwd, &path)
+        let fs = self.instance.sandbox.fs(&self.cwd);
+        let virt = fs
+            .canonical(&path)
             .map_err(|e| (format!("{name}: {}", crate::program::strerror(&e)), 127))?;
-        let meta = std::fs::metadata(&host)
+        let meta = fs
+            .metadata(&virt)
             .map_err(|_| (format!("{name}: No such file or directory"), 127))?;
         if meta.is_dir() {
             return Err((format!("{name}: Is a directory"), 126));
@@ -473,18 +499,15 @@ impl Shell {
             return Err((format!("{name}: Permission denied"), 126));
         }
         // Read only the head: a model file run as a command must not be slurped.
-        let head = read_head(&host, 64 * 1024);
+        let head = read_head(fs, &virt, 64 * 1024);
         let text = String::from_utf8_lossy(&head);
         if text
             .lines()
             .nth(1)
             .is_some_and(|l| l.starts_with(STUB_MARKER))
         {
-            let base = host
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if let Some(p) = super::lookup(&base) {
+            let base = virt.rsplit('/').next().unwrap_or_default();
+            if let Some(p) = super::lookup(base) {
                 return Ok(Found::Program(p));
             }
         }
@@ -493,7 +516,7 @@ impl Shell {
             if meta.len() > 1024 * 1024 {
                 return Err((format!("{name}: script too large for this instance"), 126));
             }
-            let full = std::fs::read(&host).unwrap_or_default();
+            let full = fs.read(&virt, 1024 * 1024).unwrap_or_default();
             return Ok(Found::Script(String::from_utf8_lossy(&full).into_owned()));
         }
         Err((
@@ -506,13 +529,12 @@ impl Shell {
     pub(super) fn search_path(&self, name: &str) -> Option<String> {
         use std::os::unix::fs::PermissionsExt;
         let path = self.var("PATH").unwrap_or("").to_string();
+        let fs = self.instance.sandbox.fs(&self.cwd);
         for dir in path.split(':').filter(|d| !d.is_empty()) {
             let candidate = format!("{}/{name}", dir.trim_end_matches('/'));
-            if let Ok(host) = self.instance.sandbox.resolve(&self.cwd, &candidate) {
-                if let Ok(meta) = std::fs::metadata(&host) {
-                    if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                        return Some(candidate);
-                    }
+            if let Ok(meta) = fs.metadata(&candidate) {
+                if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                    return Some(candidate);
                 }
             }
         }
@@ -526,10 +548,10 @@ pub(super) enum Found {
     Script(String),
 }
 
-fn read_head(path: &std::path::Path, limit: usize) -> Vec<u8> {
+fn read_head(fs: crate::instance::sandbox::Fs<'_>, path: &str, limit: usize) -> Vec<u8> {
     use std::io::Read;
     let mut buf = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
+    if let Ok(f) = fs.open_read(path) {
         let _ = f.take(limit as u64).read_to_end(&mut buf);
     }
     buf
@@ -542,6 +564,7 @@ pub(super) fn arith(shell: &Shell, text: &str) -> Result<i64, String> {
     let mut p = Arith {
         tokens,
         pos: 0,
+        depth: 0,
         shell,
     };
     let v = p.or()?;
@@ -587,9 +610,13 @@ fn arith_tokens(text: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// bash's `MAX_EXPR_RECURSION_LEVEL`.
+const MAX_ARITH_RECURSION: usize = 1024;
+
 struct Arith<'a> {
     tokens: Vec<String>,
     pos: usize,
+    depth: usize,
     shell: &'a Shell,
 }
 
@@ -672,6 +699,20 @@ impl Arith<'_> {
         }
     }
     fn unary(&mut self) -> Result<i64, String> {
+        self.depth += 1;
+        if self.depth > MAX_ARITH_RECURSION {
+            return Err(format!(
+                "expression recursion level exceeded (error token is \"{}\")",
+                self.tokens[self.pos.min(self.tokens.len().saturating_sub(1))..].join("")
+            ));
+        }
+        // Each level is a few frames: grow the stack rather than overflow.
+        let v = stacker::maybe_grow(64 << 10, 1 << 20, || self.unary_inner());
+        self.depth -= 1;
+        v
+    }
+
+    fn unary_inner(&mut self) -> Result<i64, String> {
         if self.eat("-") {
             return Ok(self.unary()?.wrapping_neg());
         }

@@ -3,9 +3,11 @@
 //! [`builtins`] or [`crate::tools`], found on `PATH` inside the sandbox.
 
 pub mod builtins;
+pub mod depth;
 mod expand;
 mod glob;
 mod interp;
+pub mod jobs;
 mod redirect;
 mod special;
 mod syntax;
@@ -90,6 +92,7 @@ pub struct Shell {
     pid: u32,
     depth: u32,
     trace: Arc<CommandTrace>,
+    jobs: Arc<jobs::Jobs>,
 }
 
 impl Shell {
@@ -97,9 +100,10 @@ impl Shell {
     /// environment (the login environment plus what the client sent).
     pub fn new(instance: Arc<Instance>, env: BTreeMap<String, String>) -> Self {
         let home = env.get("HOME").cloned().unwrap_or_else(|| "/root".into());
-        let cwd = match instance.sandbox.resolve("/", &home) {
-            Ok(p) if p.is_dir() => home,
-            _ => "/".to_string(),
+        let cwd = if instance.sandbox.fs("/").is_dir(&home) {
+            home
+        } else {
+            "/".to_string()
         };
         let vars = env
             .into_iter()
@@ -114,6 +118,7 @@ impl Shell {
             })
             .collect();
         let pid = 1000 + (rand::random::<u32>() % 30000);
+        let jobs = jobs::Jobs::new(instance.config.limits.max_processes);
         let mut shell = Shell {
             instance,
             vars,
@@ -124,6 +129,7 @@ impl Shell {
             pid,
             depth: 0,
             trace: Arc::new(CommandTrace::default()),
+            jobs,
         };
         shell.set_var("PWD", &cwd, true);
         shell
@@ -132,17 +138,20 @@ impl Shell {
     /// Runs a script (an exec request, a typed line, a sourced file) and
     /// returns its exit status. Syntax errors print bash's message, exit 2.
     pub async fn run_script(&mut self, source: &str, origin: Origin, io: &Stdio) -> i32 {
-        let program = match syntax::parse(source, origin, "") {
-            Ok(p) => p,
-            Err(e) => {
-                let mut text = e.lines.join("\n");
-                text.push('\n');
-                let _ = io.stderr.write(text).await;
-                self.last_status = 2;
-                return 2;
-            }
-        };
+        let program =
+            match syntax::parse(source, origin, "", self.instance.config.limits.max_nesting) {
+                Ok(p) => p,
+                Err(e) => {
+                    let mut text = e.lines.join("\n");
+                    text.push('\n');
+                    let _ = io.stderr.write(text).await;
+                    self.last_status = 2;
+                    return 2;
+                }
+            };
         let status = self.run_program(&program, io).await;
+        // A fatal error (out of memory) ends the shell with its own status.
+        let status = self.exit.unwrap_or(status);
         self.last_status = status;
         status
     }
@@ -150,6 +159,11 @@ impl Shell {
     /// Starts a new top-level command: faults and the journal see it through `trace`.
     pub fn set_trace(&mut self, trace: Arc<CommandTrace>) {
         self.trace = trace;
+    }
+
+    /// The session's processes; hang them up when the session ends.
+    pub fn jobs(&self) -> Arc<jobs::Jobs> {
+        self.jobs.clone()
     }
 
     /// `Some(status)` once `exit` ran: the session should end.
@@ -220,16 +234,27 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
 /// Puts a stub file on `PATH` for every emulated program, so `which`,
 /// `ls /venv/main/bin` and `test -x` see them as on a real machine.
 pub fn install_programs(instance: &Instance) -> std::io::Result<()> {
+    use crate::instance::sandbox::OpenOptions;
+    use std::io::Write;
     use std::os::unix::fs::PermissionsExt;
-    let root = instance.sandbox.root();
+    // Through the confined operations: a `--root` kept from an earlier run
+    // may hold symlinks a session planted.
+    let fs = instance.sandbox.fs("/");
     let install = |dir: &str, name: &str| -> std::io::Result<()> {
-        let path = root.join(dir).join(name);
-        if !path.exists() {
-            std::fs::create_dir_all(root.join(dir))?;
-            std::fs::write(&path, format!("#!/bin/sh\n{STUB_MARKER}: {name}\n"))?;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        let path = format!("/{dir}/{name}");
+        if fs.exists(&path) {
+            return Ok(());
         }
-        Ok(())
+        fs.create_dir_all(&format!("/{dir}"))?;
+        let opts = OpenOptions::new().write(true).create_new(true);
+        let mut file = match fs.open(&path, opts) {
+            Ok(f) => f,
+            // Made meanwhile: existing files are kept.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        file.write_all(format!("#!/bin/sh\n{STUB_MARKER}: {name}\n").as_bytes())?;
+        file.set_permissions(PermissionsExt::from_mode(0o755))
     };
     for name in crate::tools::names() {
         install("venv/main/bin", name)?;
@@ -253,8 +278,9 @@ pub fn install_programs(instance: &Instance) -> std::io::Result<()> {
 
 /// Whether `script` stops mid-construct (open quote, `if` without `fi`):
 /// an interactive shell then asks for more with its `> ` prompt.
-pub fn is_incomplete(script: &str) -> bool {
-    match syntax::parse(script, Origin::Exec, "") {
+pub fn is_incomplete(script: &str, max_nesting: usize) -> bool {
+    // Too deep is not incomplete: the run reports it.
+    match syntax::parse(script, Origin::Exec, "", max_nesting) {
         Ok(_) => false,
         Err(e) => e
             .lines

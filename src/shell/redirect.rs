@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use brush_parser::ast::{IoFileRedirectKind, IoFileRedirectTarget, IoRedirect};
+use tokio::fs::File;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use super::{Shell, Stdio};
+use crate::instance::sandbox::OpenOptions;
 use crate::program::{strerror, ByteSink, Input, Output};
 
 /// A file opened by a redirection.
-struct FileSink(Mutex<tokio::fs::File>);
+struct FileSink(Mutex<File>);
 
 #[async_trait]
 impl ByteSink for FileSink {
@@ -156,23 +158,15 @@ impl Shell {
             "" => return Err(": No such file or directory".into()),
             _ => {}
         }
-        let path = self
-            .instance
-            .sandbox
-            .resolve(&self.cwd, target)
-            .map_err(|e| format!("{target}: {}", strerror(&e)))?;
-        if path.is_dir() {
-            return Err(format!("{target}: Is a directory"));
-        }
-        let mut opts = tokio::fs::OpenOptions::new();
-        opts.create(true);
-        if append {
-            opts.append(true);
+        // A directory refuses to open for writing (EISDIR). The open runs on
+        // a blocking thread: a fifo waits there for its reader.
+        let opts = if append {
+            OpenOptions::new().append(true).create(true)
         } else {
-            opts.write(true).truncate(true);
-        }
-        let file = opts
-            .open(&path)
+            OpenOptions::new().write(true).create(true).truncate(true)
+        };
+        let file = self
+            .open_blocking(target, Some(opts))
             .await
             .map_err(|e| format!("{target}: {}", strerror(&e)))?;
         Ok(Output::new(Arc::new(FileSink(Mutex::new(file))), None))
@@ -182,18 +176,30 @@ impl Shell {
         if target == "/dev/null" {
             return Ok(Input::empty());
         }
-        let path = self
-            .instance
-            .sandbox
-            .resolve(&self.cwd, target)
-            .map_err(|e| format!("{target}: {}", strerror(&e)))?;
-        if path.is_dir() {
-            return Err(format!("{target}: Is a directory"));
-        }
-        let file = tokio::fs::File::open(&path)
+        // A directory is refused (EISDIR), as bash's `<` does.
+        let file = self
+            .open_blocking(target, None)
             .await
             .map_err(|e| format!("{target}: {}", strerror(&e)))?;
         Ok(Input::from_reader(file))
+    }
+
+    /// Opens `target` in the sandbox on a blocking thread, as `tokio::fs`
+    /// does: with `opts`, or for reading (a directory refused, EISDIR).
+    async fn open_blocking(&self, target: &str, opts: Option<OpenOptions>) -> io::Result<File> {
+        let instance = self.instance.clone();
+        let cwd = self.cwd.clone();
+        let target = target.to_string();
+        let file = tokio::task::spawn_blocking(move || {
+            let fs = instance.sandbox.fs(&cwd);
+            match opts {
+                Some(opts) => fs.open(&target, opts),
+                None => fs.open_read(&target),
+            }
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(File::from_std(file))
     }
 }
 

@@ -105,19 +105,17 @@ async fn cd(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
         Some(t) => t.to_string(),
     };
     let logical = crate::instance::Sandbox::absolute(&sh.cwd, &target);
-    match sh.instance.sandbox.resolve(&sh.cwd, &target) {
-        Ok(p) if p.is_dir() => {
+    // `cd ""` stays where it is, as bash's does.
+    let probe = if target.is_empty() { "." } else { &target };
+    match sh.instance.sandbox.fs(&sh.cwd).metadata(probe) {
+        Ok(m) if m.is_dir() => {
             let old = std::mem::replace(&mut sh.cwd, logical.clone());
             sh.set_var("OLDPWD", &old, true);
             sh.set_var("PWD", &logical, true);
             0
         }
-        Ok(p) if p.exists() => {
-            sh.fail(io, &format!("cd: {target}: Not a directory"), 1)
-                .await
-        }
         Ok(_) => {
-            sh.fail(io, &format!("cd: {target}: No such file or directory"), 1)
+            sh.fail(io, &format!("cd: {target}: Not a directory"), 1)
                 .await
         }
         Err(e) => {
@@ -196,11 +194,7 @@ async fn source(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
             .await;
         return 2;
     };
-    let host = match sh.instance.sandbox.resolve(&sh.cwd, file) {
-        Ok(h) => h,
-        Err(e) => return sh.fail(io, &format!("{file}: {}", strerror(&e)), 1).await,
-    };
-    match std::fs::metadata(&host) {
+    match sh.instance.sandbox.fs(&sh.cwd).metadata(file) {
         Ok(m) if m.is_dir() => {
             return sh
                 .fail(io, &format!("source: {file}: is a directory"), 1)
@@ -214,8 +208,13 @@ async fn source(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
         Ok(_) => {}
         Err(e) => return sh.fail(io, &format!("{file}: {}", strerror(&e)), 1).await,
     }
-    let text = match std::fs::read(&host) {
+    let text = match sh.instance.sandbox.fs(&sh.cwd).read(file, 1024 * 1024) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::FBIG.raw_os_error()) => {
+            return sh
+                .fail(io, &format!("{file}: file too large to source"), 1)
+                .await
+        }
         Err(e) => return sh.fail(io, &format!("{file}: {}", strerror(&e)), 1).await,
     };
     if sh.depth > 64 {

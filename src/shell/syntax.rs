@@ -20,17 +20,49 @@ pub struct SyntaxError {
     pub lines: Vec<String>,
 }
 
-/// Parses a whole script into brush-parser's AST.
-pub fn parse(source: &str, origin: Origin, file: &str) -> Result<ast::Program, SyntaxError> {
+/// Parses a whole script into brush-parser's AST. A script nested deeper
+/// than `max_nesting` is refused unparsed (the parser recurses per level),
+/// and a panic inside the parser is a syntax error, not a lost session.
+pub fn parse(
+    source: &str,
+    origin: Origin,
+    file: &str,
+    max_nesting: usize,
+) -> Result<ast::Program, SyntaxError> {
+    let depth = super::depth::nesting(source);
+    if depth > max_nesting {
+        return Err(SyntaxError {
+            lines: vec![format!(
+                "{}maximum nesting level exceeded ({max_nesting})",
+                prefix(origin, file, 1)
+            )],
+        });
+    }
     let options = ParserOptions {
         // extglob is off in a non-interactive bash, and `!(` must mean negation.
         enable_extended_globbing: false,
         ..ParserOptions::default()
     };
-    let mut parser = brush_parser::Parser::new(std::io::Cursor::new(source.as_bytes()), &options);
-    parser
-        .parse_program()
-        .map_err(|e| describe(&e, source, origin, file))
+    let parsed = super::depth::on_parser_stack(depth, || {
+        let mut parser =
+            brush_parser::Parser::new(std::io::Cursor::new(source.as_bytes()), &options);
+        parser.parse_program()
+    });
+    match parsed {
+        Ok(result) => result.map_err(|e| describe(&e, source, origin, file)),
+        Err(panic) => {
+            // brush-parser 0.4 panics on some input (an fd number past
+            // i32, as in `echo 2147483648>&1`): bash calls that a bad
+            // redirection target; anything else is reported plainly.
+            tracing::warn!("parser panicked on a {} byte script: {panic}", source.len());
+            Err(SyntaxError {
+                lines: vec![format!(
+                    "{}syntax error: unparsable input",
+                    prefix(origin, file, 1)
+                )],
+            })
+        }
+    }
 }
 
 fn prefix(origin: Origin, file: &str, line: usize) -> String {
@@ -136,7 +168,7 @@ mod tests {
 
     #[test]
     fn unterminated_quote_reads_like_bash() {
-        let e = parse("echo \"abc", Origin::Exec, "").unwrap_err();
+        let e = parse("echo \"abc", Origin::Exec, "", 128).unwrap_err();
         assert_eq!(
             e.lines[0],
             "bash: -c: line 1: unexpected EOF while looking for matching `\"'"
@@ -146,7 +178,7 @@ mod tests {
 
     #[test]
     fn stray_operator_names_the_token() {
-        let e = parse("echo a ;; echo b", Origin::Exec, "").unwrap_err();
+        let e = parse("echo a ;; echo b", Origin::Exec, "", 128).unwrap_err();
         assert_eq!(
             e.lines[0],
             "bash: -c: line 1: syntax error near unexpected token `;;'"
@@ -160,7 +192,42 @@ mod tests {
             "export PATH=\"/venv/main/bin:$PATH\" && cd /tmp && civitdl \"x\" \"$UI_HOME\"/models/Lora 2>&1",
             Origin::Exec,
             "",
+            128,
         )
         .unwrap();
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let src = format!("{}echo a;{}", "{ ".repeat(400), " }".repeat(400));
+        let e = parse(&src, Origin::Exec, "", 128).unwrap_err();
+        assert_eq!(
+            e.lines,
+            ["bash: -c: line 1: maximum nesting level exceeded (128)"]
+        );
+        let ok = format!("{}echo a;{}", "{ ".repeat(128), " }".repeat(128));
+        parse(&ok, Origin::Exec, "", 128).unwrap();
+    }
+
+    #[test]
+    fn every_construct_at_the_limit_parses_without_overflow() {
+        for (open, close) in [
+            ("{ ", " }"),
+            ("(", ")"),
+            ("$(echo ", ")"),
+            ("\"$(echo ", ")\""),
+            ("if true; then ", "; fi"),
+            ("${a:-", "}"),
+        ] {
+            let src = format!("echo {}a{}", open.repeat(128), close.repeat(128));
+            // Errors are fine; an overflow would abort the test binary.
+            let _ = parse(&src, Origin::Exec, "", 128);
+        }
+    }
+
+    #[test]
+    fn a_huge_fd_number_is_an_error_not_a_panic() {
+        let e = parse("echo 2147483648>&1", Origin::Exec, "", 128);
+        assert!(e.is_ok() || e.unwrap_err().lines[0].contains("syntax error"));
     }
 }

@@ -107,6 +107,6 @@ pub async fn emit(tool: &str, args: Vec<String>, instance: Arc<Instance>) -> i32
         instance,
         faults: Default::default(),
     };
-    let _ = std::fs::create_dir_all(ctx.instance.sandbox.root().join("workspace"));
+    let _ = ctx.instance.sandbox.fs("/").create_dir_all("/workspace");
     program.run(&mut ctx).await
 }

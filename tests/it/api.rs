@@ -775,7 +775,7 @@ async fn the_journal_is_queried_and_reset_over_http() {
     gpu.exec("true").await.unwrap();
     let (code, _) = send(
         &state,
-        request(Method::POST, "/__admin/reset", None, LOOPBACK),
+        request(Method::POST, "/__admin/reset", Some(json!({})), LOOPBACK),
     )
     .await;
     assert_eq!(code, StatusCode::OK);
@@ -819,7 +819,7 @@ async fn event_stream_pushes_a_status_change_to_a_subscriber() {
             .unwrap();
         stream
             .write_all(
-                b"GET /downloads/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+                b"GET /downloads/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
             )
             .await
             .unwrap();

@@ -1,7 +1,9 @@
 //! Integration tests: a real server on port 0 and real clients (OpenSSH,
 //! paramiko, pexpect over a real pty, russh).
 
+mod abuse;
 mod api;
+mod api_guard;
 mod cli;
 mod clients;
 mod dashboard;
@@ -12,5 +14,6 @@ mod golden;
 mod handler;
 mod hostile;
 mod interactive;
+mod race;
 mod sftp;
 mod support;

@@ -40,6 +40,15 @@ impl TestInstance {
     }
 
     pub async fn start_with(config: InstanceConfig, auth: AuthPolicy) -> Self {
+        Self::start_limited(config, auth, Default::default()).await
+    }
+
+    /// As [`start_with`], with these connection limits.
+    pub async fn start_limited(
+        config: InstanceConfig,
+        auth: AuthPolicy,
+        limits: fakessh::limits::ConnectionLimits,
+    ) -> Self {
         let instance = Instance::create(config).expect("instance");
         let host_key =
             russh::keys::load_secret_key(key_path("test_host_ed25519"), None).expect("host key");
@@ -48,6 +57,7 @@ impl TestInstance {
             ServerConfig {
                 auth,
                 host_key,
+                limits,
                 ..ServerConfig::loopback()
             },
         )

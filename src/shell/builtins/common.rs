@@ -2,7 +2,6 @@
 //! locale-aware quoting and streaming reads of files.
 
 use std::io;
-use std::path::Path;
 
 use tokio::io::AsyncReadExt;
 
@@ -223,17 +222,50 @@ pub(crate) async fn open_input(ctx: &Ctx, path: &str) -> io::Result<Source> {
     if path == "-" {
         return Ok(Source::Stdin);
     }
-    let host = ctx.resolve(path)?;
-    open_host(&host).await.map(Source::File)
+    open_file(ctx, path).map(Source::File)
 }
 
-/// Opens a resolved host path for reading, refusing directories.
-pub(crate) async fn open_host(host: &Path) -> io::Result<tokio::fs::File> {
-    let meta = tokio::fs::metadata(host).await?;
-    if meta.is_dir() {
-        return Err(ioerr(io::ErrorKind::IsADirectory));
+/// Opens a file inside the instance for reading, refusing directories.
+pub(crate) fn open_file(ctx: &Ctx, path: &str) -> io::Result<tokio::fs::File> {
+    ctx.fs().open_read(path).map(tokio::fs::File::from_std)
+}
+
+/// The instance path of `path` with every component but the last resolved
+/// (as `lstat` sees it): `a/link` names the link itself, not its target.
+pub(crate) fn nofollow_path(ctx: &Ctx, path: &str) -> io::Result<String> {
+    let full = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        child(&ctx.cwd, path)
+    };
+    let trimmed = full.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(i) if !matches!(&trimmed[i + 1..], "" | "." | "..") => {
+            let parent = ctx
+                .fs()
+                .canonical(if i == 0 { "/" } else { &trimmed[..i] })?;
+            Ok(child(&parent, &trimmed[i + 1..]))
+        }
+        _ => ctx.fs().canonical(path),
     }
-    tokio::fs::File::open(host).await
+}
+
+/// `dir/name`, without doubling a slash.
+pub(crate) fn child(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The most bytes a utility holds back from a stream (`head -c -N`,
+/// `tail` of a pipe) before giving up, as GNU does when memory runs out.
+pub(crate) const MAX_HELD: usize = 64 * 1024 * 1024;
+
+/// The error of a utility that would need more than [`MAX_HELD`] bytes.
+pub(crate) fn exhausted() -> io::Error {
+    io::Error::other("memory exhausted")
 }
 
 impl Source {

@@ -2,12 +2,13 @@
 //! `df` (an overlay root of about 500G whose use grows with the sandbox).
 
 use std::collections::HashSet;
+use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::common::{complain, errtext, human, parse_or_exit, quote, Spec};
+use super::common::{child, complain, errtext, human, parse_or_exit, quote, Spec};
+use crate::instance::sandbox::{EntryKind, Fs as SandboxFs};
 use crate::program::{Ctx, Program};
 
 /// `du [-s] [-h] [-b] [-a] [-c] [-k|-m] [-d N] [--apparent-size] [FILE]...`.
@@ -37,7 +38,7 @@ struct DuOpts {
 }
 
 impl DuOpts {
-    fn size(&self, meta: &std::fs::Metadata) -> u64 {
+    fn size(&self, meta: &Metadata) -> u64 {
         if self.apparent {
             meta.len()
         } else {
@@ -100,8 +101,9 @@ impl Program for Du {
         let mut grand = 0u64;
         let mut seen = HashSet::new();
         for op in &operands {
-            let host = match ctx.resolve(op) {
-                Ok(h) => h,
+            // An operand that is a link is followed; links below are not.
+            let meta = match ctx.fs().metadata(op) {
+                Ok(m) => m,
                 Err(e) => {
                     let msg = format!("cannot access {}: {}", quote(ctx, op), errtext(&e));
                     complain(ctx, msg).await;
@@ -109,14 +111,8 @@ impl Program for Du {
                     continue;
                 }
             };
-            if let Err(e) = std::fs::symlink_metadata(&host) {
-                let msg = format!("cannot access {}: {}", quote(ctx, op), errtext(&e));
-                complain(ctx, msg).await;
-                code = 1;
-                continue;
-            }
             let mut lines = Vec::new();
-            let total = tree_size(&host, op, 0, &o, &mut seen, &mut lines);
+            let total = tree_size(ctx.fs(), op, Some(meta), 0, &o, &mut seen, &mut lines);
             grand += total;
             let text: String = lines.concat();
             if !ctx.out(text).await {
@@ -131,17 +127,24 @@ impl Program for Du {
 }
 
 /// Sums a tree without following links, counting hard links once; pushes
-/// the lines `du` prints (post-order) into `lines`.
+/// the lines `du` prints (post-order) into `lines`. `shown` is the path as
+/// printed, looked up again inside the sandbox at each step; `meta` is its
+/// metadata when the caller has it already.
 fn tree_size(
-    host: &Path,
+    fs: SandboxFs<'_>,
     shown: &str,
+    meta: Option<Metadata>,
     depth: usize,
     o: &DuOpts,
     seen: &mut HashSet<(u64, u64)>,
     lines: &mut Vec<String>,
 ) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(host) else {
-        return 0;
+    let meta = match meta {
+        Some(m) => m,
+        None => match fs.symlink_metadata(shown) {
+            Ok(m) => m,
+            Err(_) => return 0,
+        },
     };
     if meta.nlink() > 1 && !meta.is_dir() && !seen.insert((meta.dev(), meta.ino())) {
         return 0;
@@ -149,21 +152,13 @@ fn tree_size(
     let mut total = o.size(&meta);
     let print_here = o.max_depth.is_none_or(|m| depth <= m);
     if meta.is_dir() {
-        let mut names: Vec<String> = std::fs::read_dir(host)
-            .map(|r| {
-                r.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
+        let mut names: Vec<String> = fs
+            .read_dir(shown)
+            .map(|r| r.iter().map(|e| e.name_lossy()).collect())
             .unwrap_or_default();
         names.sort();
         for n in names {
-            let child = if shown.ends_with('/') {
-                format!("{shown}{n}")
-            } else {
-                format!("{shown}/{n}")
-            };
-            total += tree_size(&host.join(&n), &child, depth + 1, o, seen, lines);
+            total += tree_size(fs, &child(shown, &n), None, depth + 1, o, seen, lines);
         }
         if print_here {
             lines.push(format!("{}\t{shown}\n", o.show(total)));
@@ -204,21 +199,23 @@ struct Fs {
 
 /// Apparent bytes under the sandbox root: downloads count in full even
 /// when their files are sparse.
-fn sandbox_bytes(root: &Path) -> u64 {
+fn sandbox_bytes(fs: SandboxFs<'_>) -> u64 {
     let mut total = 0;
-    let mut stack = vec![root.to_path_buf()];
+    let mut stack = vec!["/".to_string()];
     while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = fs.read_dir(&dir) else {
             continue;
         };
-        for e in rd.flatten() {
-            let Ok(m) = std::fs::symlink_metadata(e.path()) else {
-                continue;
-            };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else if m.is_file() {
-                total += m.len();
+        for e in entries {
+            let path = child(&dir, &e.name_lossy());
+            match e.kind {
+                EntryKind::Dir => stack.push(path),
+                EntryKind::File => {
+                    if let Ok(m) = fs.symlink_metadata(&path) {
+                        total += m.len();
+                    }
+                }
+                EntryKind::Symlink | EntryKind::Other => {}
             }
         }
     }
@@ -232,8 +229,8 @@ impl Program for Df {
             Ok(p) => p,
             Err(c) => return c,
         };
-        let root = ctx.instance.sandbox.root().to_path_buf();
-        let data = tokio::task::spawn_blocking(move || sandbox_bytes(&root))
+        let instance = ctx.instance.clone();
+        let data = tokio::task::spawn_blocking(move || sandbox_bytes(instance.sandbox.fs("/")))
             .await
             .unwrap_or(0);
         let used = (IMAGE_USED + data).min(ROOT_SIZE);
@@ -267,7 +264,7 @@ impl Program for Df {
         } else {
             for op in &p.operands {
                 let virt = match ctx.fs().canonical(op) {
-                    Ok(v) if ctx.resolve(op).map(|h| h.exists()).unwrap_or(false) => v,
+                    Ok(v) if ctx.fs().metadata(op).is_ok() => v,
                     Ok(_) => {
                         complain(ctx, format!("{op}: No such file or directory")).await;
                         code = 1;
@@ -388,9 +385,7 @@ mod tests {
         sparse(&i, "/w/m/model.safetensors", 6 * gib + gib / 2);
         put(&i, "/w/m/small", &[1u8; 5000]);
         let r = run(&i, "/", &["du", "-sb", "/w/m"], b"").await;
-        let dir_size = std::fs::metadata(i.sandbox.host_path("/w/m"))
-            .unwrap()
-            .len();
+        let dir_size = i.sandbox.fs("/").metadata("/w/m").unwrap().len();
         assert_eq!(
             r.1,
             format!("{}\t/w/m\n", 6 * gib + gib / 2 + 5000 + dir_size)

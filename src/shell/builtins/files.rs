@@ -2,12 +2,17 @@
 //! Paths always go through the sandbox; trees are walked without following
 //! symlinks, and a link's target is stored as the text the user gave.
 
+use std::fs::Metadata;
 use std::io::{self, ErrorKind};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::common::{base_name, complain, errtext, ioerr, parse_or_exit, quote, Parsed, Spec};
+use super::common::{
+    base_name, child, complain, errtext, ioerr, nofollow_path, parse_or_exit, quote, Parsed, Spec,
+};
+use crate::instance::sandbox::{EntryKind, Fs, OpenOptions};
 use crate::program::{Ctx, Program};
 
 async fn missing_operand(ctx: &Ctx, after: Option<&str>) -> i32 {
@@ -69,11 +74,11 @@ impl Program for Mkdir {
 }
 
 async fn mkdir_one(ctx: &Ctx, d: &str, verbose: bool) -> Result<(), (String, io::Error)> {
-    let host = ctx.resolve_nofollow(d).map_err(|e| (d.to_string(), e))?;
-    if std::fs::symlink_metadata(&host).is_ok() {
+    let fs = ctx.fs();
+    if fs.exists(d) {
         return Err((d.to_string(), ioerr(ErrorKind::AlreadyExists)));
     }
-    std::fs::create_dir(&host).map_err(|e| (d.to_string(), e))?;
+    fs.create_dir(d).map_err(|e| (d.to_string(), e))?;
     if verbose {
         ctx.out(format!("mkdir: created directory {}\n", quote(ctx, d)))
             .await;
@@ -96,12 +101,12 @@ async fn mkdir_parents(ctx: &Ctx, d: &str, verbose: bool) -> Result<(), (String,
         if part == "." || part == ".." {
             continue;
         }
-        let host = ctx.resolve(&prefix).map_err(|e| (prefix.clone(), e))?;
-        match std::fs::metadata(&host) {
+        let fs = ctx.fs();
+        match fs.metadata(&prefix) {
             Ok(m) if m.is_dir() => continue,
             Ok(_) => return Err((prefix.clone(), ioerr(ErrorKind::AlreadyExists))),
             Err(_) => {
-                std::fs::create_dir(&host).map_err(|e| (prefix.clone(), e))?;
+                fs.create_dir(&prefix).map_err(|e| (prefix.clone(), e))?;
                 if verbose {
                     ctx.out(format!(
                         "mkdir: created directory {}\n",
@@ -140,17 +145,18 @@ impl Program for Touch {
         }
         let mut code = 0;
         for f in &p.operands {
-            let r = ctx.resolve(f).and_then(|host| {
-                if std::fs::metadata(&host).is_err() {
-                    if p.has('c') {
-                        return Ok(());
-                    }
-                    std::fs::File::create(&host)?;
-                    return Ok(());
+            let fs = ctx.fs();
+            let r = if fs.metadata(f).is_err() {
+                if p.has('c') {
+                    Ok(())
+                } else {
+                    let options = OpenOptions::new().write(true).create(true);
+                    fs.open(f, options).map(drop)
                 }
-                let file = std::fs::File::open(&host)?;
-                file.set_modified(std::time::SystemTime::now())
-            });
+            } else {
+                let now = std::time::SystemTime::now();
+                fs.set_times(f, now, now)
+            };
             if let Err(e) = r {
                 let msg = format!("cannot touch {}: {}", quote(ctx, f), errtext(&e));
                 complain(ctx, msg).await;
@@ -233,32 +239,31 @@ impl Program for Rm {
 }
 
 async fn remove(ctx: &Ctx, f: &str, recursive: bool, dirs: bool, verbose: bool) -> io::Result<()> {
-    let host = ctx.resolve_nofollow(f)?;
-    let meta = std::fs::symlink_metadata(&host)?;
+    let fs = ctx.fs();
+    let meta = fs.symlink_metadata(f)?;
     if meta.is_dir() {
-        if host == ctx.instance.sandbox.root() {
+        if recursive && fs.canonical(f)? == "/" {
             // --no-preserve-root: empty the tree, keep the root itself.
-            for entry in std::fs::read_dir(&host)? {
-                let entry = entry?;
-                let path = entry.path();
-                if entry.file_type()?.is_dir() {
-                    std::fs::remove_dir_all(&path)?;
+            for entry in fs.read_dir("/")? {
+                let path = format!("/{}", entry.name_lossy());
+                if entry.kind == EntryKind::Dir {
+                    fs.remove_dir_all(&path)?;
                 } else {
-                    std::fs::remove_file(&path)?;
+                    fs.remove_file(&path)?;
                 }
             }
             return Ok(());
         }
         if recursive {
-            // std's remove_dir_all never follows symlinks inside the tree.
-            std::fs::remove_dir_all(&host)?;
+            // The sandbox's remove_dir_all never follows symlinks in the tree.
+            fs.remove_dir_all(f)?;
         } else if dirs {
-            std::fs::remove_dir(&host)?;
+            fs.remove_dir(f)?;
         } else {
             return Err(ioerr(ErrorKind::IsADirectory));
         }
     } else {
-        std::fs::remove_file(&host)?;
+        fs.remove_file(f)?;
     }
     if verbose {
         let what = if meta.is_dir() {
@@ -282,18 +287,12 @@ fn sources_and_dest(p: &Parsed) -> Option<(Vec<String>, String, bool)> {
 
 /// Whether a path names an existing directory (following links).
 fn is_dir(ctx: &Ctx, path: &str) -> bool {
-    ctx.resolve(path)
-        .and_then(std::fs::metadata)
-        .map(|m| m.is_dir())
-        .unwrap_or(false)
+    ctx.fs().is_dir(path)
 }
 
-fn join(dir: &str, name: &str) -> String {
-    if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
+/// Whether instance path `inner` is `outer` or lies below it.
+fn is_within(inner: &str, outer: &str) -> bool {
+    Path::new(inner).starts_with(outer)
 }
 
 /// `mv [-f] [-n] [-v] [-T] SOURCE... DEST`.
@@ -333,7 +332,7 @@ impl Program for Mv {
         let mut code = 0;
         for s in &srcs {
             let target = if dest_is_dir {
-                join(&dest, &base_name(s))
+                child(&dest, &base_name(s))
             } else {
                 dest.clone()
             };
@@ -355,25 +354,25 @@ impl Program for Mv {
 
 async fn move_one(ctx: &Ctx, s: &str, target: &str, no_clobber: bool) -> Result<(), String> {
     let q = |x: &str| quote(ctx, x);
-    let from = ctx
-        .resolve_nofollow(s)
+    let fs = ctx.fs();
+    let from =
+        nofollow_path(ctx, s).map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
+    let meta = fs
+        .symlink_metadata(s)
         .map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
-    let meta = std::fs::symlink_metadata(&from)
-        .map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
-    let to = ctx
-        .resolve_nofollow(target)
+    let to = nofollow_path(ctx, target)
         .map_err(|e| format!("cannot move {} to {}: {}", q(s), q(target), errtext(&e)))?;
     if from == to {
         return Err(format!("{} and {} are the same file", q(s), q(target)));
     }
-    if meta.is_dir() && to.starts_with(&from) {
+    if meta.is_dir() && is_within(&to, &from) {
         return Err(format!(
             "cannot move {} to a subdirectory of itself, {}",
             q(s),
             q(target)
         ));
     }
-    if let Ok(tm) = std::fs::symlink_metadata(&to) {
+    if let Ok(tm) = fs.symlink_metadata(target) {
         if no_clobber {
             return Ok(());
         }
@@ -391,7 +390,7 @@ async fn move_one(ctx: &Ctx, s: &str, target: &str, no_clobber: bool) -> Result<
             ));
         }
     }
-    std::fs::rename(&from, &to)
+    fs.rename(s, target)
         .map_err(|e| format!("cannot move {} to {}: {}", q(s), q(target), errtext(&e)))
 }
 
@@ -435,7 +434,7 @@ impl Program for Cp {
         let mut code = 0;
         for s in &srcs {
             let target = if dest_is_dir {
-                join(&dest, &base_name(s))
+                child(&dest, &base_name(s))
             } else {
                 dest.clone()
             };
@@ -463,32 +462,38 @@ async fn copy_one(
     no_clobber: bool,
 ) -> Result<(), String> {
     let q = |x: &str| quote(ctx, x);
-    let from = ctx
-        .resolve(s)
+    let fs = ctx.fs();
+    let from = fs
+        .canonical(s)
         .map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
-    let meta =
-        std::fs::metadata(&from).map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
-    let to = ctx
-        .resolve(target)
+    let meta = fs
+        .metadata(s)
+        .map_err(|e| format!("cannot stat {}: {}", q(s), errtext(&e)))?;
+    let to = fs
+        .canonical(target)
         .map_err(|e| format!("cannot create regular file {}: {}", q(target), errtext(&e)))?;
+    // The copy runs on a blocking thread, on the canonical paths (each
+    // still resolved inside the sandbox at every step).
+    let instance = ctx.instance.clone();
     if meta.is_dir() {
         if !recursive {
             return Err(format!("-r not specified; omitting directory {}", q(s)));
         }
-        if to.starts_with(&from) {
+        if is_within(&to, &from) {
             return Err(format!(
                 "cannot copy a directory, {}, into itself, {}",
                 q(s),
                 q(target)
             ));
         }
-        let root = ctx.instance.sandbox.root().to_path_buf();
-        return tokio::task::spawn_blocking(move || copy_tree(&root, &from, &to, no_clobber))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("cannot copy {}: {}", q(s), errtext(&e)));
+        return tokio::task::spawn_blocking(move || {
+            copy_tree(instance.sandbox.fs("/"), &from, &to, no_clobber)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("cannot copy {}: {}", q(s), errtext(&e)));
     }
-    if let Ok(tm) = std::fs::metadata(&to) {
+    if let Ok(tm) = fs.metadata(target) {
         if no_clobber {
             return Ok(());
         }
@@ -502,23 +507,22 @@ async fn copy_one(
             return Err(format!("{} and {} are the same file", q(s), q(target)));
         }
     }
-    tokio::task::spawn_blocking(move || copy_file(&from, &to))
+    tokio::task::spawn_blocking(move || copy_file(instance.sandbox.fs("/"), &from, &to))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot create regular file {}: {}", q(target), errtext(&e)))
 }
 
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
     a.dev() == b.dev() && a.ino() == b.ino()
 }
 
 /// Copies a regular file, leaving holes where the source reads as zeros,
 /// so a sparse 6 GB model stays sparse.
-fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
+fn copy_file(fs: Fs<'_>, from: &str, to: &str) -> io::Result<()> {
     use std::io::{Read, Seek, SeekFrom, Write};
-    let mut src = std::fs::File::open(from)?;
-    let mut dst = std::fs::File::create(to)?;
+    let mut src = fs.open_read(from)?;
+    let mut dst = fs.create(to)?;
     let mut buf = vec![0u8; 1 << 20];
     let mut len = 0u64;
     loop {
@@ -538,35 +542,36 @@ fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Copies a tree; symlinks are copied as links (their text), never followed.
-fn copy_tree(root: &Path, from: &Path, to: &Path, no_clobber: bool) -> io::Result<()> {
-    match std::fs::symlink_metadata(to) {
+/// Each entry is reached by its instance path, resolved inside the sandbox.
+fn copy_tree(fs: Fs<'_>, from: &str, to: &str, no_clobber: bool) -> io::Result<()> {
+    match fs.symlink_metadata(to) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(ioerr(ErrorKind::AlreadyExists)),
-        Err(_) => std::fs::create_dir(to)?,
+        Err(_) => fs.create_dir(to)?,
     }
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let ft = entry.file_type()?;
-        let src: PathBuf = entry.path();
-        let dst = to.join(entry.file_name());
-        if !src.starts_with(root) {
-            continue;
-        }
-        if ft.is_dir() {
-            copy_tree(root, &src, &dst, no_clobber)?;
-        } else if ft.is_symlink() {
-            if std::fs::symlink_metadata(&dst).is_ok() {
-                if no_clobber {
+    for entry in fs.read_dir(from)? {
+        let name = entry.name_lossy();
+        let src = child(from, &name);
+        let dst = child(to, &name);
+        match entry.kind {
+            EntryKind::Dir => copy_tree(fs, &src, &dst, no_clobber)?,
+            EntryKind::Symlink => {
+                if fs.exists(&dst) {
+                    if no_clobber {
+                        continue;
+                    }
+                    fs.remove_file(&dst)?;
+                }
+                let target = fs.read_link(&src)?;
+                fs.symlink(&target.to_string_lossy(), &dst)?;
+            }
+            EntryKind::File => {
+                if no_clobber && fs.exists(&dst) {
                     continue;
                 }
-                std::fs::remove_file(&dst)?;
+                copy_file(fs, &src, &dst)?;
             }
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-        } else if ft.is_file() {
-            if no_clobber && std::fs::symlink_metadata(&dst).is_ok() {
-                continue;
-            }
-            copy_file(&src, &dst)?;
+            EntryKind::Other => {}
         }
     }
     Ok(())
@@ -606,11 +611,10 @@ impl Program for Ln {
         } else {
             let (last, rest) = p.operands.split_last().unwrap_or((&p.operands[0], &[]));
             // LINK_NAME is a directory (following links unless -n) -> inside it.
-            let last_host = ctx.resolve_nofollow(last).ok();
-            let last_is_link = last_host
-                .as_ref()
-                .and_then(|h| std::fs::symlink_metadata(h).ok())
-                .is_some_and(|m| m.file_type().is_symlink());
+            let last_is_link = ctx
+                .fs()
+                .symlink_metadata(last)
+                .is_ok_and(|m| m.file_type().is_symlink());
             let into = !p.has('T') && is_dir(ctx, last) && !(p.has('n') && last_is_link);
             if into {
                 (rest.to_vec(), Some(last.clone()))
@@ -626,7 +630,7 @@ impl Program for Ln {
         let dir = dir.unwrap_or_else(|| ".".into());
         let mut code = 0;
         for t in &targets {
-            let name = join(&dir, &base_name(t));
+            let name = child(&dir, &base_name(t));
             if !link_one(ctx, t, &name, &p).await {
                 code = 1;
             }
@@ -654,21 +658,10 @@ async fn link_one(ctx: &Ctx, target: &str, name: &str, p: &Parsed) -> bool {
             )
         }
     };
-    let at = match ctx.resolve_nofollow(name) {
-        Ok(h) => h,
-        Err(e) => {
-            complain(ctx, fail(&e)).await;
-            return false;
-        }
-    };
-    let source = if symbolic {
-        None
-    } else {
-        match ctx
-            .resolve_nofollow(target)
-            .and_then(|h| std::fs::symlink_metadata(&h).map(|m| (h, m)))
-        {
-            Ok((_, m)) if m.is_dir() => {
+    let fs = ctx.fs();
+    if !symbolic {
+        match fs.symlink_metadata(target) {
+            Ok(m) if m.is_dir() => {
                 let msg = format!(
                     "{}: hard link not allowed for directory",
                     quote(ctx, target)
@@ -676,15 +669,15 @@ async fn link_one(ctx: &Ctx, target: &str, name: &str, p: &Parsed) -> bool {
                 complain(ctx, msg).await;
                 return false;
             }
-            Ok((h, _)) => Some(h),
+            Ok(_) => {}
             Err(e) => {
                 let msg = format!("failed to access {}: {}", quote(ctx, target), errtext(&e));
                 complain(ctx, msg).await;
                 return false;
             }
         }
-    };
-    if let Ok(existing) = std::fs::symlink_metadata(&at) {
+    }
+    if let Ok(existing) = fs.symlink_metadata(name) {
         if !p.has('f') {
             complain(ctx, fail(&ioerr(ErrorKind::AlreadyExists))).await;
             return false;
@@ -694,16 +687,17 @@ async fn link_one(ctx: &Ctx, target: &str, name: &str, p: &Parsed) -> bool {
             complain(ctx, msg).await;
             return false;
         }
-        if let Err(e) = std::fs::remove_file(&at) {
+        if let Err(e) = fs.remove_file(name) {
             complain(ctx, fail(&e)).await;
             return false;
         }
     }
-    let r = match &source {
+    let r = if symbolic {
         // The text is stored as given: a path inside the instance, which
         // the sandbox re-roots whenever the link is followed.
-        None => std::os::unix::fs::symlink(target, &at),
-        Some(src) => std::fs::hard_link(src, &at),
+        fs.symlink(target, name)
+    } else {
+        fs.hard_link(target, name)
     };
     if let Err(e) = r {
         complain(ctx, fail(&e)).await;
@@ -731,7 +725,7 @@ mod tests {
         let i = instance();
         let r = run(&i, "/tmp", &["mkdir", "-p", "a/b/c"], b"").await;
         assert_eq!(r, (0, String::new(), String::new()));
-        assert!(i.sandbox.host_path("/tmp/a/b/c").is_dir());
+        assert!(i.sandbox.fs("/").is_dir("/tmp/a/b/c"));
         assert_eq!(run(&i, "/tmp", &["mkdir", "-p", "a/b"], b"").await.0, 0);
         let r = run(&i, "/tmp", &["mkdir", "a"], b"").await;
         assert_eq!(
@@ -783,9 +777,11 @@ mod tests {
         )
         .await;
         assert_eq!(r, (0, String::new(), String::new()));
-        let link = i.sandbox.host_path("/workspace/ComfyUI/models/wan");
+        let fs = i.sandbox.fs("/");
         assert_eq!(
-            std::fs::read_link(link).unwrap().to_string_lossy(),
+            fs.read_link("/workspace/ComfyUI/models/wan")
+                .unwrap()
+                .to_string_lossy(),
             "/workspace/ComfyUI/models/vae/Wan-2.1"
         );
         let r = run(
@@ -797,9 +793,10 @@ mod tests {
         .await;
         assert_eq!(r.2, "");
         // LINK_NAME is a link to a directory: the new link goes inside it.
-        assert!(i
-            .sandbox
-            .host_path("/workspace/ComfyUI/models/vae/Wan-2.1/x")
+        assert!(fs
+            .symlink_metadata("/workspace/ComfyUI/models/vae/Wan-2.1/x")
+            .unwrap()
+            .file_type()
             .is_symlink());
         let r = run(
             &i,
@@ -824,8 +821,8 @@ mod tests {
         )
         .await;
         assert_eq!(r.0, 0);
-        let link = i.sandbox.host_path("/workspace/ComfyUI/models/wan");
-        assert_eq!(std::fs::read_link(link).unwrap().to_string_lossy(), "/y");
+        let link = fs.read_link("/workspace/ComfyUI/models/wan").unwrap();
+        assert_eq!(link.to_string_lossy(), "/y");
     }
 
     #[tokio::test]
@@ -833,12 +830,7 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/a", b"x");
         assert_eq!(run(&i, "/tmp", &["ln", "a", "b"], b"").await.0, 0);
-        assert_eq!(
-            std::fs::metadata(i.sandbox.host_path("/tmp/a"))
-                .unwrap()
-                .nlink(),
-            2
-        );
+        assert_eq!(i.sandbox.fs("/").metadata("/tmp/a").unwrap().nlink(), 2);
         let r = run(&i, "/tmp", &["ln", "nope", "c"], b"").await;
         assert_eq!(
             r.2,
@@ -850,7 +842,7 @@ mod tests {
     async fn touch_creates_and_reports() {
         let i = instance();
         assert_eq!(run(&i, "/tmp", &["touch", "t"], b"").await.0, 0);
-        assert!(i.sandbox.host_path("/tmp/t").is_file());
+        assert!(i.sandbox.fs("/").is_file("/tmp/t"));
         assert_eq!(run(&i, "/tmp", &["touch", "t", "/tmp"], b"").await.0, 0);
         let r = run(&i, "/tmp", &["touch", "no/t"], b"").await;
         assert_eq!(
@@ -893,9 +885,9 @@ mod tests {
         );
         let r = run(&i, "/tmp", &["rm", "-rf", "../.."], b"").await;
         assert!(r.2.contains("refusing to remove '.' or '..'"));
-        assert!(i.sandbox.host_path("/etc/hostname").exists());
+        assert!(i.sandbox.fs("/").exists("/etc/hostname"));
         assert_eq!(run(&i, "/tmp", &["rm", "-r", "d"], b"").await.0, 0);
-        assert!(!i.sandbox.host_path("/tmp/d").exists());
+        assert!(!i.sandbox.fs("/").exists("/tmp/d"));
     }
 
     #[tokio::test]
@@ -904,7 +896,7 @@ mod tests {
         put(&i, "/workspace/keep/f", b"x");
         run(&i, "/tmp", &["ln", "-s", "/workspace/keep", "l"], b"").await;
         assert_eq!(run(&i, "/tmp", &["rm", "-rf", "l"], b"").await.0, 0);
-        assert!(i.sandbox.host_path("/workspace/keep/f").exists());
+        assert!(i.sandbox.fs("/").exists("/workspace/keep/f"));
     }
 
     #[tokio::test]
@@ -912,13 +904,10 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/a", b"hello");
         assert_eq!(run(&i, "/tmp", &["mv", "a", "b"], b"").await.0, 0);
-        assert_eq!(
-            std::fs::read(i.sandbox.host_path("/tmp/b")).unwrap(),
-            b"hello"
-        );
+        assert_eq!(i.sandbox.fs("/").read("/tmp/b", 1 << 20).unwrap(), b"hello");
         assert_eq!(run(&i, "/tmp", &["cp", "b", "/root"], b"").await.0, 0);
         assert_eq!(
-            std::fs::read(i.sandbox.host_path("/root/b")).unwrap(),
+            i.sandbox.fs("/").read("/root/b", 1 << 20).unwrap(),
             b"hello"
         );
         let r = run(&i, "/tmp", &["mv", "zz", "y"], b"").await;
@@ -946,7 +935,7 @@ mod tests {
             run(&i, "/tmp", &["cp", "-r", "dir", "dir2"], b"").await.0,
             0
         );
-        assert!(i.sandbox.host_path("/tmp/dir2/sub/f").is_file());
+        assert!(i.sandbox.fs("/").is_file("/tmp/dir2/sub/f"));
         let r = run(&i, "/tmp", &["mv", "dir", "dir/sub"], b"").await;
         assert!(r.2.contains("subdirectory of itself"));
         let r = run(&i, "/tmp", &["cp"], b"").await;
@@ -959,11 +948,61 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn trees_with_links_to_host_paths_stay_inside() {
+        let i = instance();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "host secret").unwrap();
+        let out = outside.path().to_str().unwrap();
+        let fs = i.sandbox.fs("/");
+        put(&i, "/tmp/t/f", b"x");
+        fs.symlink(out, "/tmp/t/out").unwrap();
+        // cp -r copies the link as its text, never what the host has there.
+        assert_eq!(run(&i, "/tmp", &["cp", "-r", "t", "u"], b"").await.0, 0);
+        assert_eq!(fs.read_link("/tmp/u/out").unwrap().to_string_lossy(), out);
+        assert_eq!(fs.read("/tmp/u/f", 10).unwrap(), b"x");
+        // A host path is an instance path: there is nothing there.
+        let r = run(&i, "/tmp", &["cp", "t/out/secret", "s"], b"").await;
+        assert_eq!(
+            r.2,
+            "cp: cannot stat 't/out/secret': No such file or directory\n"
+        );
+        let r = run(&i, "/tmp", &["touch", "t/out/new"], b"").await;
+        assert_eq!(r.0, 1);
+        let r = run(&i, "/tmp", &["mkdir", "-p", "t/out/d"], b"").await;
+        assert_eq!(r.0, 1);
+        let r = run(&i, "/tmp", &["mv", "t/f", "t/out/f"], b"").await;
+        assert_eq!(r.0, 1);
+        let r = run(&i, "/tmp", &["ln", "-s", "x", "t/out/l"], b"").await;
+        assert_eq!(r.0, 1);
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            1,
+            "nothing was made on the host"
+        );
+        // rm -r removes the links, never the host directory.
+        assert_eq!(run(&i, "/tmp", &["rm", "-r", "t", "u"], b"").await.0, 0);
+        assert!(outside.path().join("secret").exists());
+        assert!(!fs.exists("/tmp/t") && !fs.exists("/tmp/u"));
+    }
+
+    #[tokio::test]
+    async fn rm_of_the_root_without_r_removes_nothing() {
+        let i = instance();
+        for argv in [&["rm", "/"][..], &["rm", "-f", "/"], &["rm", "-d", "/"]] {
+            let r = run(&i, "/", argv, b"").await;
+            assert_eq!(r.0, 1, "{argv:?}");
+            assert!(i.sandbox.fs("/").exists("/etc/hostname"), "{argv:?}");
+        }
+        let r = run(&i, "/", &["rm", "/"], b"").await;
+        assert_eq!(r.2, "rm: cannot remove '/': Is a directory\n");
+    }
+
+    #[tokio::test]
     async fn cp_keeps_sparse_files_sparse() {
         let i = instance();
         sparse(&i, "/tmp/big", 64 * 1024 * 1024);
         assert_eq!(run(&i, "/tmp", &["cp", "big", "big2"], b"").await.0, 0);
-        let m = std::fs::metadata(i.sandbox.host_path("/tmp/big2")).unwrap();
+        let m = i.sandbox.fs("/").metadata("/tmp/big2").unwrap();
         assert_eq!(m.len(), 64 * 1024 * 1024);
         assert!(m.blocks() * 512 < 1024 * 1024);
     }

@@ -4,13 +4,13 @@
 
 use std::fs::Metadata;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::PathBuf;
 
 use async_trait::async_trait;
 
 use super::common::{base_name, dir_name, errtext, glob_match, mtime_secs, quote};
 use super::system::strftime;
 use super::text::unescape;
+use crate::instance::sandbox::Fs;
 use crate::program::{Ctx, Program};
 
 /// `find [-H|-L|-P] [PATH]... [EXPRESSION]`.
@@ -288,7 +288,7 @@ struct Visit<'a> {
     path: &'a str,
     start: &'a str,
     meta: &'a Metadata,
-    host: &'a std::path::Path,
+    fs: Fs<'a>,
     depth: usize,
     link_target: Option<String>,
 }
@@ -334,9 +334,7 @@ fn eval(e: &Expr, v: &Visit, st: &mut RunState) -> bool {
         }
         Expr::Empty => {
             if v.meta.is_dir() {
-                std::fs::read_dir(v.host)
-                    .map(|mut r| r.next().is_none())
-                    .unwrap_or(false)
+                v.fs.read_dir(v.path).map(|r| r.is_empty()).unwrap_or(false)
             } else {
                 v.meta.is_file() && v.meta.len() == 0
             }
@@ -562,16 +560,15 @@ impl Program for Find {
 }
 
 /// A directory entry waiting to be visited, or a directory to evaluate
-/// after its children (with `-depth`).
+/// after its children (with `-depth`). Paths are as find prints them, and
+/// every look-up resolves them again inside the sandbox.
 enum Item {
     Visit {
         path: String,
-        host: PathBuf,
         depth: usize,
     },
     Post {
         path: String,
-        host: PathBuf,
         depth: usize,
         meta: Metadata,
     },
@@ -586,23 +583,9 @@ async fn walk(
     st: &mut RunState,
 ) -> Result<i32, ()> {
     let mut code = 0;
-    let follow_start = g.follow != Follow::Never;
-    let host = if follow_start {
-        ctx.resolve(start)
-    } else {
-        ctx.resolve_nofollow(start)
-    };
-    let host = match host {
-        Ok(h) => h,
-        Err(e) => {
-            ctx.err(format!("find: {}: {}\n", quote(ctx, start), errtext(&e)))
-                .await;
-            return Ok(1);
-        }
-    };
+    let fs = ctx.fs();
     let mut stack = vec![Item::Visit {
         path: start.to_string(),
-        host,
         depth: 0,
     }];
     let mut seen: Vec<(u64, u64)> = Vec::new();
@@ -610,15 +593,16 @@ async fn walk(
         if st.quit {
             break;
         }
-        let (path, host, depth, meta, post) = match item {
-            Item::Post {
-                path,
-                host,
-                depth,
-                meta,
-            } => (path, host, depth, meta, true),
-            Item::Visit { path, host, depth } => {
-                let meta = match std::fs::symlink_metadata(&host) {
+        let (path, depth, meta, post) = match item {
+            Item::Post { path, depth, meta } => (path, depth, meta, true),
+            Item::Visit { path, depth } => {
+                // -H and -L follow the start point itself.
+                let meta = if depth == 0 && g.follow != Follow::Never {
+                    fs.metadata(&path)
+                } else {
+                    fs.symlink_metadata(&path)
+                };
+                let meta = match meta {
                     Ok(m) => m,
                     Err(e) => {
                         ctx.err(format!("find: {}: {}\n", quote(ctx, &path), errtext(&e)))
@@ -627,28 +611,25 @@ async fn walk(
                         continue;
                     }
                 };
-                (path, host, depth, meta, false)
+                (path, depth, meta, false)
             }
         };
         // With -L, a link is replaced by what it points to (inside the sandbox).
-        let (host, meta, link_target) = if !post && meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&host)
+        let (meta, link_target) = if !post && meta.file_type().is_symlink() {
+            let target = fs
+                .read_link(&path)
                 .map(|t| t.to_string_lossy().into_owned())
                 .ok();
             if g.follow == Follow::Always {
-                let virt = ctx.instance.sandbox.to_virtual(&host);
-                match ctx
-                    .resolve(&virt)
-                    .and_then(|h| std::fs::metadata(&h).map(|m| (h, m)))
-                {
-                    Ok((h, m)) => (h, m, target),
-                    Err(_) => (host, meta, target),
+                match fs.metadata(&path) {
+                    Ok(m) => (m, target),
+                    Err(_) => (meta, target),
                 }
             } else {
-                (host, meta, target)
+                (meta, target)
             }
         } else {
-            (host, meta, None)
+            (meta, None)
         };
         let in_range = depth >= g.mindepth;
         let descend = meta.is_dir() && g.maxdepth.is_none_or(|m| depth < m) && !post;
@@ -659,7 +640,7 @@ async fn walk(
                     path: &path,
                     start,
                     meta: &meta,
-                    host: &host,
+                    fs,
                     depth,
                     link_target: link_target.clone(),
                 };
@@ -689,11 +670,8 @@ async fn walk(
             }
             seen.push(id);
         }
-        let mut names: Vec<String> = match std::fs::read_dir(&host) {
-            Ok(r) => r
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
+        let mut names: Vec<String> = match fs.read_dir(&path) {
+            Ok(r) => r.iter().map(|e| e.name_lossy()).collect(),
             Err(e) => {
                 ctx.err(format!("find: {}: {}\n", quote(ctx, &path), errtext(&e)))
                     .await;
@@ -705,7 +683,6 @@ async fn walk(
         if g.depth_first {
             stack.push(Item::Post {
                 path: path.clone(),
-                host: host.clone(),
                 depth,
                 meta: meta.clone(),
             });
@@ -713,7 +690,6 @@ async fn walk(
         for name in names.into_iter().rev() {
             stack.push(Item::Visit {
                 path: child_path(&path, &name),
-                host: host.join(&name),
                 depth: depth + 1,
             });
         }
@@ -919,6 +895,32 @@ mod tests {
         let r = run(&i, "/", &["find", "/tmp", "-type", "z"], b"").await;
         assert_eq!(r.2, "find: Unknown argument to -type: z\n");
         let r = run(&i, "/", &["find", "/tmp", "(", "-name", "x"], b"").await;
+        assert_eq!(r.0, 1);
+    }
+
+    #[tokio::test]
+    async fn links_to_host_paths_lead_nowhere() {
+        let i = instance();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(outside.path().join("sub")).unwrap();
+        std::fs::write(outside.path().join("sub/secret"), "host secret\n").unwrap();
+        let out = outside.path().to_str().unwrap();
+        put(&i, "/tmp/t/f", b"x\n");
+        i.sandbox.fs("/").symlink(out, "/tmp/t/out").unwrap();
+        let r = run(&i, "/tmp", &["find", "-L", "t"], b"").await;
+        assert_eq!(r.1, "t\nt/f\nt/out\n");
+        let r = run(&i, "/tmp", &["find", "-L", "t/out/"], b"").await;
+        assert_eq!(r.0, 1);
+        assert_eq!(r.1, "");
+        let r = run(&i, "/tmp", &["ls", "-R", "t"], b"").await;
+        assert_eq!(r.1, "t:\nf\nout\n");
+        let r = run(&i, "/tmp", &["ls", "t/out/"], b"").await;
+        assert_eq!(r.0, 2);
+        let r = run(&i, "/tmp", &["grep", "-R", "secret", "t"], b"").await;
+        assert!(!r.1.contains("secret"), "{}", r.1);
+        let r = run(&i, "/tmp", &["du", "-ab", "t/out/"], b"").await;
+        assert_eq!(r.0, 1);
+        let r = run(&i, "/tmp", &["cat", &format!("{out}/sub/secret")], b"").await;
         assert_eq!(r.0, 1);
     }
 

@@ -2,11 +2,12 @@
 //! files, stdin or trees (`-r`), streamed line by line. Exit 0/1/2 as GNU.
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 
 use async_trait::async_trait;
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::common::{errtext, open_host, parse_or_exit, Lines, Source, Spec};
+use super::common::{child, errtext, open_file, parse_or_exit, Lines, Source, Spec};
 use crate::program::{Ctx, Program};
 
 /// `grep [-EFGivcnqslLohHwxrR] [-m N] [-e PATTERN]... [PATTERN] [FILE]...`.
@@ -214,10 +215,7 @@ impl Program for Grep {
             let src = if path == "-" {
                 Ok(Source::Stdin)
             } else {
-                match ctx.resolve(&path) {
-                    Ok(h) => open_host(&h).await.map(Source::File),
-                    Err(e) => Err(e),
-                }
+                open_file(ctx, &path).map(Source::File)
             };
             let shown = if path == "-" {
                 "(standard input)".to_string()
@@ -288,19 +286,15 @@ async fn collect(
     error: &mut bool,
     silent: bool,
 ) {
-    let mut stack = vec![(op.to_string(), true)];
-    while let Some((path, top)) = stack.pop() {
-        let host = match ctx.resolve_nofollow(&path) {
-            Ok(h) => h,
-            Err(e) => {
-                if !silent {
-                    ctx.err(format!("grep: {path}: {}\n", errtext(&e))).await;
-                }
-                *error = true;
-                continue;
-            }
-        };
-        let meta = match std::fs::symlink_metadata(&host) {
+    // Depth-first: `chain` holds the ids of the directories above the
+    // entry being looked at, so a link back to one of them (`-R`) is a loop.
+    let mut stack = vec![(op.to_string(), 0usize)];
+    let mut chain: Vec<(u64, u64)> = Vec::new();
+    while let Some((path, depth)) = stack.pop() {
+        let top = depth == 0;
+        chain.truncate(depth);
+        let fs = ctx.fs();
+        let meta = match fs.symlink_metadata(&path) {
             Ok(m) => m,
             Err(e) => {
                 if !silent {
@@ -314,36 +308,31 @@ async fn collect(
         if is_link && !(follow || top) {
             continue;
         }
-        let is_dir = if is_link {
-            ctx.resolve(&path)
-                .and_then(std::fs::metadata)
-                .map(|m| m.is_dir())
-                .unwrap_or(false)
+        let dir_meta = if is_link {
+            fs.metadata(&path).ok().filter(|m| m.is_dir())
         } else {
-            meta.is_dir()
+            Some(meta).filter(|m| m.is_dir())
         };
-        if !is_dir {
+        let Some(dir_meta) = dir_meta else {
             files.push((path.clone(), path));
             continue;
-        }
-        let Ok(dir) = ctx.resolve(&path) else {
-            continue;
         };
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map(|r| {
-                r.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
+        let id = (dir_meta.dev(), dir_meta.ino());
+        if chain.contains(&id) {
+            if !silent {
+                ctx.err(format!("grep: {path}: warning: recursive directory loop\n"))
+                    .await;
+            }
+            continue;
+        }
+        chain.push(id);
+        let mut names: Vec<String> = fs
+            .read_dir(&path)
+            .map(|r| r.iter().map(|e| e.name_lossy()).collect())
             .unwrap_or_default();
         names.sort();
         for n in names.into_iter().rev() {
-            let child = if path.ends_with('/') {
-                format!("{path}{n}")
-            } else {
-                format!("{path}/{n}")
-            };
-            stack.push((child, false));
+            stack.push((child(&path, &n), depth + 1));
         }
     }
 }
@@ -513,6 +502,27 @@ mod tests {
         assert_eq!(
             r.2,
             "grep: invalid option -- 'Z'\nTry 'grep --help' for more information.\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn grep_r_follows_links_only_with_big_r_and_stops_at_loops() {
+        let i = instance();
+        put(&i, "/g/sub/b", b"hit\n");
+        put(&i, "/o/c", b"hit\n");
+        let fs = i.sandbox.fs("/");
+        fs.symlink("..", "/g/sub/up").unwrap();
+        fs.symlink("/o", "/g/other").unwrap();
+        let r = run(&i, "/g", &["grep", "-r", "hit"], b"").await;
+        assert_eq!(r, (0, "sub/b:hit\n".into(), String::new()));
+        let r = run(&i, "/", &["grep", "-R", "hit", "g"], b"").await;
+        assert_eq!(
+            r,
+            (
+                0,
+                "g/other/c:hit\ng/sub/b:hit\n".into(),
+                "grep: g/sub/up: warning: recursive directory loop\n".into()
+            )
         );
     }
 

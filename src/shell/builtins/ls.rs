@@ -3,12 +3,12 @@
 
 use std::fs::Metadata;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
 
 use async_trait::async_trait;
 
 use super::common::{
-    civil, complain, errtext, human, mtime_secs, now_secs, parse_or_exit, quote, Spec, MONTHS,
+    child, civil, complain, errtext, human, mtime_secs, now_secs, parse_or_exit, quote, Spec,
+    MONTHS,
 };
 use crate::program::{Ctx, Program};
 
@@ -92,11 +92,8 @@ impl Program for Ls {
         let mut files: Vec<Entry> = Vec::new();
         let mut dirs: Vec<(String, Metadata)> = Vec::new();
         for op in &operands {
-            let nofollow = ctx
-                .resolve_nofollow(op)
-                .and_then(|h| std::fs::symlink_metadata(&h).map(|m| (h, m)));
-            let (host, lmeta) = match nofollow {
-                Ok(x) => x,
+            let lmeta = match ctx.fs().symlink_metadata(op) {
+                Ok(m) => m,
                 Err(e) => {
                     let msg = format!("cannot access {}: {}", quote(ctx, op), errtext(&e));
                     complain(ctx, msg).await;
@@ -106,7 +103,7 @@ impl Program for Ls {
             };
             // Command-line links are followed unless -l, -d or -F ask for the link.
             let followed = if lmeta.file_type().is_symlink() {
-                ctx.resolve(op).and_then(std::fs::metadata).ok()
+                ctx.fs().metadata(op).ok()
             } else {
                 Some(lmeta.clone())
             };
@@ -118,7 +115,7 @@ impl Program for Ls {
                 let link = lmeta
                     .file_type()
                     .is_symlink()
-                    .then(|| read_link_text(&host));
+                    .then(|| read_link_text(ctx, op));
                 files.push(Entry {
                     name: op.clone(),
                     meta: lmeta,
@@ -152,8 +149,9 @@ impl Program for Ls {
     }
 }
 
-fn read_link_text(host: &Path) -> String {
-    std::fs::read_link(host)
+fn read_link_text(ctx: &Ctx, path: &str) -> String {
+    ctx.fs()
+        .read_link(path)
         .map(|t| t.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
@@ -163,22 +161,9 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
     let mut code = 0;
     let mut stack: Vec<String> = vec![path.to_string()];
     while let Some(dir) = stack.pop() {
-        let host = match ctx.resolve(&dir) {
-            Ok(h) => h,
-            Err(e) => {
-                let msg = format!(
-                    "cannot open directory {}: {}",
-                    quote(ctx, &dir),
-                    errtext(&e)
-                );
-                complain(ctx, msg).await;
-                code = 2;
-                continue;
-            }
-        };
+        let fs = ctx.fs();
         let mut entries = Vec::new();
-        let read = std::fs::read_dir(&host);
-        let read = match read {
+        let read = match fs.read_dir(&dir) {
             Ok(r) => r,
             Err(e) => {
                 let msg = format!(
@@ -192,14 +177,8 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
             }
         };
         if o.all {
-            for (name, h) in [
-                (".", host.clone()),
-                (
-                    "..",
-                    ctx.resolve(&format!("{dir}/..")).unwrap_or(host.clone()),
-                ),
-            ] {
-                if let Ok(meta) = std::fs::metadata(&h) {
+            for (name, path) in [(".", dir.clone()), ("..", child(&dir, ".."))] {
+                if let Ok(meta) = fs.metadata(&path) {
                     entries.push(Entry {
                         name: name.to_string(),
                         meta,
@@ -208,18 +187,19 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
                 }
             }
         }
-        for e in read.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+        for e in &read {
+            let name = e.name_lossy();
             if name.starts_with('.') && !(o.all || o.almost) {
                 continue;
             }
-            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+            let path = child(&dir, &name);
+            let Ok(meta) = fs.symlink_metadata(&path) else {
                 continue;
             };
             let link = meta
                 .file_type()
                 .is_symlink()
-                .then(|| read_link_text(&e.path()));
+                .then(|| read_link_text(ctx, &path));
             entries.push(Entry { name, meta, link });
         }
         sort(&mut entries, o);
@@ -248,13 +228,7 @@ async fn list_dir(ctx: &Ctx, path: &str, o: &Opts, header: bool, printed: &mut b
             let subdirs: Vec<String> = entries
                 .iter()
                 .filter(|e| e.meta.is_dir() && e.name != "." && e.name != "..")
-                .map(|e| {
-                    if dir.ends_with('/') {
-                        format!("{dir}{}", e.name)
-                    } else {
-                        format!("{dir}/{}", e.name)
-                    }
-                })
+                .map(|e| child(&dir, &e.name))
                 .collect();
             stack.extend(subdirs.into_iter().rev());
         }

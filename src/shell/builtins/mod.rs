@@ -132,4 +132,62 @@ mod tests {
         assert!(lookup("ls").is_some());
         assert!(lookup("bash").is_none());
     }
+
+    /// Another session swaps a directory for a link to a host directory over
+    /// and over while the utilities read, list and walk through it: nothing
+    /// of the host ever shows, because every step resolves inside the root.
+    #[tokio::test]
+    async fn a_directory_swapped_for_a_link_never_leads_out() {
+        use super::testutil::{instance, put, run};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        let i = instance();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(outside.path().join("d")).unwrap();
+        std::fs::write(outside.path().join("d/f"), "host secret\n").unwrap();
+        // Relative to the root's host path, `d` would lead to the outside
+        // directory if the host kernel followed it; absolute host paths too.
+        let host_target = outside.path().join("d").to_string_lossy().into_owned();
+        put(&i, "/tmp/r/d/f", b"inside\n");
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (i, stop) = (i.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let fs = i.sandbox.fs("/");
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = fs.rename("/tmp/r/d", "/tmp/r/real");
+                    let _ = fs.symlink(&host_target, "/tmp/r/d");
+                    std::thread::yield_now();
+                    let _ = fs.remove_file("/tmp/r/d");
+                    let _ = fs.rename("/tmp/r/real", "/tmp/r/d");
+                }
+            })
+        };
+        let commands: &[&[&str]] = &[
+            &["cat", "/tmp/r/d/f"],
+            &["head", "-n", "1", "/tmp/r/d/f"],
+            &["grep", "-r", "secret", "/tmp/r"],
+            &["find", "-L", "/tmp/r", "-name", "f"],
+            &["ls", "-lR", "/tmp/r"],
+            &["du", "-ab", "/tmp/r"],
+            &["cp", "-r", "/tmp/r/d", "/tmp/copy"],
+            &["wc", "-c", "/tmp/r/d/f"],
+        ];
+        for _ in 0..150 {
+            for argv in commands {
+                let r = run(&i, "/", argv, b"").await;
+                assert!(!r.1.contains("host secret"), "{argv:?}: {}", r.1);
+                // The host file's size (12 bytes) in du or wc.
+                let host_size = |l: &str| l.starts_with("12\t") || l.starts_with("12 ");
+                assert!(!r.1.lines().any(host_size), "{argv:?}: {}", r.1);
+            }
+            let r = run(&i, "/", &["grep", "-r", "secret", "/tmp/copy"], b"").await;
+            assert_eq!(r.1, "", "a copy holds host data");
+            let _ = run(&i, "/", &["rm", "-rf", "/tmp/copy"], b"").await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(outside.path().join("d/f").exists());
+    }
 }

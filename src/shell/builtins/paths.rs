@@ -115,26 +115,23 @@ fn canonicalize(ctx: &Ctx, path: &str, need: Need) -> std::io::Result<String> {
     if path.is_empty() {
         return Err(ioerr(std::io::ErrorKind::NotFound));
     }
-    let sb = &ctx.instance.sandbox;
-    let virt = ctx.fs().canonical(path)?;
-    let host = sb.host_path(&virt);
+    let fs = ctx.fs();
+    let virt = fs.canonical(path)?;
     match need {
         Need::Nothing => {}
         Need::All => {
-            std::fs::symlink_metadata(&host)?;
+            fs.symlink_metadata(&virt)?;
         }
         Need::Parent => {
-            if std::fs::symlink_metadata(&host).is_err() {
-                let parent = sb.host_path(&Sandbox::absolute(&virt, ".."));
-                let meta = std::fs::symlink_metadata(parent)?;
+            if fs.symlink_metadata(&virt).is_err() {
+                let meta = fs.symlink_metadata(&Sandbox::absolute(&virt, ".."))?;
                 if !meta.is_dir() {
                     return Err(ioerr(std::io::ErrorKind::NotADirectory));
                 }
                 // `a/missing/b`: GNU fails when an inner component is missing.
                 if path.trim_end_matches('/').contains('/') {
                     let lexical_parent = dir_name(path);
-                    let p = sb.resolve(&ctx.cwd, &lexical_parent)?;
-                    std::fs::symlink_metadata(p)?;
+                    fs.symlink_metadata(&fs.canonical(&lexical_parent)?)?;
                 }
             }
         }
@@ -244,8 +241,8 @@ impl Program for Readlink {
             let r = match need {
                 Some(n) => canonicalize(ctx, f, n),
                 None => ctx
-                    .resolve_nofollow(f)
-                    .and_then(std::fs::read_link)
+                    .fs()
+                    .read_link(f)
                     .map(|t| t.to_string_lossy().into_owned()),
             };
             match r {

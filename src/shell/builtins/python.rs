@@ -79,7 +79,7 @@ impl Program for Python {
                 1
             }
             Some(script) if !script.starts_with('-') => {
-                let exists = ctx.resolve(script).map(|h| h.is_file()).unwrap_or(false);
+                let exists = ctx.fs().is_file(script);
                 if !exists {
                     let abs = crate::instance::Sandbox::absolute(&ctx.cwd, script);
                     ctx.err(format!(

@@ -160,14 +160,7 @@ impl Program for Sort {
             text.push('\n');
         }
         if let Some(out) = p.value('o') {
-            let host = match ctx.resolve(out) {
-                Ok(h) => h,
-                Err(e) => {
-                    complain(ctx, format!("sort: open failed: {out}: {}", strerror(&e))).await;
-                    return 2;
-                }
-            };
-            if let Err(e) = std::fs::write(host, text) {
+            if let Err(e) = ctx.fs().write(out, text.as_bytes()) {
                 complain(ctx, format!("sort: open failed: {out}: {}", strerror(&e))).await;
                 return 2;
             }

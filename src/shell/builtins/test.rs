@@ -166,11 +166,11 @@ impl Eval<'_> {
         if op == "-L" || op == "-h" {
             return Ok(self
                 .ctx
-                .resolve_nofollow(arg)
-                .and_then(std::fs::symlink_metadata)
+                .fs()
+                .symlink_metadata(arg)
                 .is_ok_and(|m| m.file_type().is_symlink()));
         }
-        let Ok(meta) = self.ctx.resolve(arg).and_then(std::fs::metadata) else {
+        let Ok(meta) = self.ctx.fs().metadata(arg) else {
             return Ok(false);
         };
         let mode = meta.permissions().mode();
@@ -194,8 +194,8 @@ impl Eval<'_> {
             "<" => Ok(a < b),
             ">" => Ok(a > b),
             "-nt" | "-ot" | "-ef" => {
-                let ma = self.ctx.resolve(a).and_then(std::fs::metadata).ok();
-                let mb = self.ctx.resolve(b).and_then(std::fs::metadata).ok();
+                let ma = self.ctx.fs().metadata(a).ok();
+                let mb = self.ctx.fs().metadata(b).ok();
                 Ok(match (op, ma, mb) {
                     ("-nt", Some(x), Some(y)) => x.mtime() > y.mtime(),
                     ("-nt", Some(_), None) => true,
@@ -235,7 +235,7 @@ mod tests {
         let i = instance();
         put(&i, "/tmp/file", b"x");
         put(&i, "/tmp/empty", b"");
-        std::os::unix::fs::symlink("/tmp/file", i.sandbox.host_path("/tmp/link")).unwrap();
+        i.sandbox.fs("/").symlink("/tmp/file", "/tmp/link").unwrap();
         run(&i, "/tmp", args, b"").await
     }
 

@@ -41,14 +41,14 @@ pub(crate) async fn run(
 
 /// Writes a file inside the instance (parents created).
 pub(crate) fn put(instance: &Instance, path: &str, data: &[u8]) {
-    let host = instance.sandbox.host_path(path);
-    std::fs::create_dir_all(host.parent().unwrap()).unwrap();
-    std::fs::write(host, data).unwrap();
+    let fs = instance.sandbox.fs("/");
+    fs.create_dir_all(&super::common::dir_name(path)).unwrap();
+    fs.write(path, data).unwrap();
 }
 
 /// Makes a sparse file of `len` bytes inside the instance.
 pub(crate) fn sparse(instance: &Instance, path: &str, len: u64) {
-    let host = instance.sandbox.host_path(path);
-    std::fs::create_dir_all(host.parent().unwrap()).unwrap();
-    std::fs::File::create(host).unwrap().set_len(len).unwrap();
+    let fs = instance.sandbox.fs("/");
+    fs.create_dir_all(&super::common::dir_name(path)).unwrap();
+    fs.create(path).unwrap().set_len(len).unwrap();
 }

@@ -8,8 +8,10 @@ use async_trait::async_trait;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::common::{
-    complain, errtext, open_input, parse_or_exit, quote, Lines, Source, Spec, CHUNK,
+    complain, errtext, exhausted, open_input, parse_or_exit, quote, Lines, Source, Spec, CHUNK,
+    MAX_HELD,
 };
+use crate::instance::sandbox::OpenOptions;
 use crate::program::{Ctx, Program};
 
 /// `echo [-neE] ARG...` as bash's builtin.
@@ -407,6 +409,21 @@ impl Program for Head {
 }
 
 async fn head_one(ctx: &Ctx, mut src: Source, bytes: bool, count: Count) -> io::Result<bool> {
+    // All but the last N of a regular file: its end is known, so nothing is
+    // held back; it is a copy of the bytes before the last N (lines).
+    let (bytes, count) = match (&mut src, count) {
+        (Source::File(f), Count::AllBut(n)) if f.metadata().await.is_ok_and(|m| m.is_file()) => {
+            let len = f.seek(SeekFrom::End(0)).await?;
+            let end = if bytes {
+                len.saturating_sub(n)
+            } else {
+                tail_line_start(f, len, n).await?
+            };
+            f.seek(SeekFrom::Start(0)).await?;
+            (true, Count::First(end))
+        }
+        _ => (bytes, count),
+    };
     match (bytes, count) {
         (true, Count::First(mut left)) => {
             let mut buf = vec![0u8; CHUNK];
@@ -440,6 +457,9 @@ async fn head_one(ctx: &Ctx, mut src: Source, bytes: bool, count: Count) -> io::
                         return Ok(false);
                     }
                 }
+                if held.len() > MAX_HELD {
+                    return Err(exhausted());
+                }
             }
         }
         (false, Count::First(mut left)) => {
@@ -457,14 +477,20 @@ async fn head_one(ctx: &Ctx, mut src: Source, bytes: bool, count: Count) -> io::
         }
         (false, Count::AllBut(n)) => {
             let mut held: VecDeque<Vec<u8>> = VecDeque::new();
+            let mut held_bytes = 0usize;
             let mut lines = Lines::new(src);
             while let Some(line) = lines.next(ctx).await? {
+                held_bytes += line.len();
                 held.push_back(line);
                 if held.len() as u64 > n {
                     let l = held.pop_front().unwrap_or_default();
+                    held_bytes -= l.len();
                     if !ctx.out(l).await {
                         return Ok(false);
                     }
+                }
+                if held_bytes > MAX_HELD {
+                    return Err(exhausted());
                 }
             }
             Ok(true)
@@ -580,19 +606,28 @@ async fn tail_one(ctx: &Ctx, src: Source, bytes: bool, count: Count) -> io::Resu
                         break;
                     }
                     held.extend(&buf[..r]);
-                    while held.len() as u64 > n {
-                        held.pop_front();
+                    if held.len() as u64 > n {
+                        let excess = held.len() - n as usize;
+                        held.drain(..excess);
+                    }
+                    if held.len() > MAX_HELD {
+                        return Err(exhausted());
                     }
                 }
                 let out: Vec<u8> = held.into_iter().collect();
                 return Ok(ctx.out(out).await);
             }
             let mut held: VecDeque<Vec<u8>> = VecDeque::new();
+            let mut held_bytes = 0usize;
             let mut lines = Lines::new(src);
             while let Some(line) = lines.next(ctx).await? {
+                held_bytes += line.len();
                 held.push_back(line);
                 if held.len() as u64 > n {
-                    held.pop_front();
+                    held_bytes -= held.pop_front().map_or(0, |l| l.len());
+                }
+                if held_bytes > MAX_HELD {
+                    return Err(exhausted());
                 }
             }
             for l in held {
@@ -710,19 +745,16 @@ pub(crate) async fn open_output(
     path: &str,
     append: bool,
 ) -> io::Result<tokio::fs::File> {
-    let host = ctx.resolve(path)?;
-    if let Ok(meta) = tokio::fs::metadata(&host).await {
-        if meta.is_dir() {
-            return Err(io::Error::from(io::ErrorKind::IsADirectory));
-        }
+    let fs = ctx.fs();
+    if fs.is_dir(path) {
+        return Err(io::Error::from(io::ErrorKind::IsADirectory));
     }
-    tokio::fs::OpenOptions::new()
+    let options = OpenOptions::new()
         .write(true)
         .create(true)
         .append(append)
-        .truncate(!append)
-        .open(&host)
-        .await
+        .truncate(!append);
+    fs.open(path, options).map(tokio::fs::File::from_std)
 }
 
 /// `wc [-lwcm] [FILE]...` with GNU's column widths.
@@ -774,8 +806,8 @@ impl Program for Wc {
         for f in &files {
             if f == "-" {
                 min_width = 7;
-            } else if let Ok(h) = ctx.resolve(f) {
-                match std::fs::metadata(&h) {
+            } else {
+                match ctx.fs().metadata(f) {
                     Ok(meta) if meta.is_file() => regular_total += meta.len(),
                     Ok(_) => min_width = 7,
                     Err(_) => {}
@@ -946,7 +978,7 @@ mod tests {
         let r = run(&i, "/tmp", &["cat", "x/proc/self/status"], b"").await;
         assert_eq!(r.0, 1);
         assert!(r.1.is_empty());
-        let host = i.sandbox.root().join("etc/hostname");
+        let host = i.sandbox.host_path("/etc/hostname");
         let r = run(&i, "/", &["cat", &host.to_string_lossy()], b"").await;
         assert_eq!(r.0, 1);
         assert!(r.2.contains("No such file or directory"));
@@ -982,6 +1014,27 @@ mod tests {
         );
         let r = run(&i, "/tmp", &["head", "-n", "x"], b"").await;
         assert_eq!(r.2, "head: invalid number of lines: 'x'\n");
+    }
+
+    #[tokio::test]
+    async fn head_all_but_the_last_agrees_on_files_and_pipes() {
+        let i = instance();
+        let cases: [&[u8]; 5] = [b"", b"a", b"a\nb\nc", b"a\nb\nc\n", b"\n\n\n"];
+        for data in cases {
+            put(&i, "/tmp/f", data);
+            for args in [["-n", "-0"], ["-n", "-1"], ["-n", "-2"], ["-n", "-9"]]
+                .iter()
+                .chain(&[["-c", "-0"], ["-c", "-1"], ["-c", "-4"], ["-c", "-99"]])
+            {
+                let file = run(&i, "/tmp", &["head", args[0], args[1], "f"], b"").await;
+                let pipe = run(&i, "/tmp", &["head", args[0], args[1]], data).await;
+                assert_eq!(file, pipe, "{args:?} of {data:?}");
+            }
+        }
+        // A huge sparse file: the held-back part is never held in memory.
+        sparse(&i, "/tmp/big", 1 << 30);
+        let r = run(&i, "/tmp", &["head", "-c", "-1073741820", "big"], b"").await;
+        assert_eq!(r, (0, "\0\0\0\0".into(), String::new()));
     }
 
     #[tokio::test]
@@ -1024,7 +1077,8 @@ mod tests {
         let line = b"UI_HOME=/workspace/ComfyUI\n";
         let r = run(&i, "/", &["tee", "-a", "/etc/environment"], line).await;
         assert_eq!(r, (0, "UI_HOME=/workspace/ComfyUI\n".into(), String::new()));
-        let env = std::fs::read_to_string(i.sandbox.host_path("/etc/environment")).unwrap();
+        let env = String::from_utf8(i.sandbox.fs("/").read("/etc/environment", 1 << 20).unwrap())
+            .unwrap();
         assert!(env.ends_with("UI_HOME=/workspace/ComfyUI\nUI_HOME=/workspace/ComfyUI\n"));
         let r = run(&i, "/", &["tee", "/tmp/t", "/nope/x"], b"hi\n").await;
         assert_eq!(
@@ -1035,10 +1089,7 @@ mod tests {
                 "tee: /nope/x: No such file or directory\n".into()
             )
         );
-        assert_eq!(
-            std::fs::read(i.sandbox.host_path("/tmp/t")).unwrap(),
-            b"hi\n"
-        );
+        assert_eq!(i.sandbox.fs("/").read("/tmp/t", 1 << 20).unwrap(), b"hi\n");
     }
 
     #[tokio::test]
