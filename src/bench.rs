@@ -66,6 +66,11 @@ pub struct BenchArgs {
     /// With --soak: concurrent client loops.
     #[arg(long, default_value_t = 8)]
     soak_clients: usize,
+    /// With --soak: only these operations (comma-separated: exec, shell,
+    /// sftp, wget, civitdl, fault, hostile, drop, fresh), to find which one
+    /// leaks.
+    #[arg(long, value_delimiter = ',', value_name = "OPS")]
+    soak_ops: Vec<String>,
     /// With --soak: time between two printed samples.
     #[arg(long, default_value = "5s")]
     soak_sample: humantime::Duration,

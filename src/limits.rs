@@ -94,6 +94,10 @@ pub struct SessionLimits {
     pub max_processes: usize,
     /// Width or precision of one `printf` field.
     pub max_printf_field: usize,
+    /// Real bytes the instance's files may take on the host disk, a quota
+    /// shared by its sessions (`No space left on device` past it). Emulated
+    /// downloads are sparse and cost nothing against it.
+    pub max_disk_bytes: u64,
 }
 
 impl Default for SessionLimits {
@@ -105,6 +109,7 @@ impl Default for SessionLimits {
             max_capture_bytes: 64 << 20,
             max_processes: 256,
             max_printf_field: 1 << 20,
+            max_disk_bytes: 4 << 30,
         }
     }
 }

@@ -76,6 +76,12 @@ impl Output {
         Output { sink, terminal }
     }
 
+    /// A file of the instance (`>`, `>>`, `tee`): each write runs on a
+    /// blocking thread and counts against the instance's disk quota.
+    pub fn file(file: crate::instance::disk::File) -> Self {
+        Output::new(Arc::new(FileSink(Arc::new(file))), None)
+    }
+
     /// `/dev/null`.
     pub fn null() -> Self {
         Output::new(Arc::new(NullSink), None)
@@ -118,6 +124,19 @@ impl Output {
 }
 
 struct NullSink;
+
+struct FileSink(Arc<crate::instance::disk::File>);
+
+#[async_trait]
+impl ByteSink for FileSink {
+    async fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        let file = self.0.clone();
+        let data = data.to_vec();
+        tokio::task::spawn_blocking(move || file.write_all_shared(&data))
+            .await
+            .map_err(io::Error::other)?
+    }
+}
 
 #[async_trait]
 impl ByteSink for NullSink {
@@ -277,8 +296,19 @@ impl Ctx {
 
     /// Writes to stdout, ignoring a reader that went away (as with SIGPIPE,
     /// the program should stop; `out` tells it so by returning `false`).
+    /// Any other failure (a full disk) is reported as coreutils do:
+    /// `seq: write error: No space left on device`.
     pub async fn out(&self, data: impl AsRef<[u8]>) -> bool {
-        self.stdout.write(data).await.is_ok()
+        match self.stdout.write(data).await {
+            Ok(()) => true,
+            Err(e) => {
+                if e.kind() != io::ErrorKind::BrokenPipe && e.raw_os_error().is_some() {
+                    let msg = format!("{}: write error: {}\n", self.name(), strerror(&e));
+                    let _ = self.stderr.write(msg).await;
+                }
+                false
+            }
+        }
     }
 
     /// Writes to stderr; `false` when the reader is gone.

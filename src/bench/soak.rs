@@ -112,10 +112,25 @@ impl Op {
         }
     }
 
-    fn pick(rng: &mut ChaCha8Rng) -> Op {
-        let total: u32 = MIX.iter().map(|(_, w)| w).sum();
+    /// The mix kept by `--soak-ops` (all of it when empty).
+    fn mix(names: &[String]) -> anyhow::Result<Vec<(Op, u32)>> {
+        for name in names {
+            if !MIX.iter().any(|(op, _)| op.name() == name) {
+                let valid: Vec<_> = MIX.iter().map(|(op, _)| op.name()).collect();
+                bail!("--soak-ops {name:?}: not one of {}", valid.join(", "));
+            }
+        }
+        Ok(MIX
+            .iter()
+            .copied()
+            .filter(|(op, _)| names.is_empty() || names.iter().any(|n| n == op.name()))
+            .collect())
+    }
+
+    fn pick(mix: &[(Op, u32)], rng: &mut ChaCha8Rng) -> Op {
+        let total: u32 = mix.iter().map(|(_, w)| w).sum();
         let mut n = rng.gen_range(0..total);
-        for &(op, w) in MIX {
+        for &(op, w) in mix {
             if n < w {
                 return op;
             }
@@ -243,6 +258,7 @@ struct Client {
     conn: Option<Handle<AnyHost>>,
     dir: String,
     done: u64,
+    mix: Arc<[(Op, u32)]>,
 }
 
 impl Client {
@@ -558,7 +574,7 @@ impl Client {
             let op = if self.done.is_multiple_of(CLEANUP_EVERY) {
                 Op::Cleanup
             } else {
-                Op::pick(&mut self.rng)
+                Op::pick(&self.mix, &mut self.rng)
             };
             let result = match tokio::time::timeout(OP_TIMEOUT, self.op(op)).await {
                 Ok(r) => r,
@@ -770,6 +786,7 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
     let every: Duration = args.soak_sample.into();
     anyhow::ensure!(!every.is_zero(), "--soak-sample must be more than 0");
     let clients = args.soak_clients.max(1);
+    let mix: Arc<[(Op, u32)]> = Op::mix(&args.soak_ops)?.into();
     let faults = FAULTS
         .iter()
         .map(|f| fakessh::faults::parse_flag(f).with_context(|| format!("fault {f}")))
@@ -788,9 +805,13 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
     let addr = server.local_addr();
     eprintln!(
         "soak: {clients} clients for {} against {addr} (time scale 0, seed {SEED}), \
-         sample every {}; faults: {}",
+         sample every {}; ops: {}; faults: {}",
         humantime::format_duration(duration),
         humantime::format_duration(every),
+        mix.iter()
+            .map(|(op, _)| op.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         FAULTS.join(", ")
     );
     let tally = Arc::new(Tally::default());
@@ -810,6 +831,7 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
             conn: None,
             dir: format!("/tmp/soak/c{id}"),
             done: 0,
+            mix: mix.clone(),
         };
         tasks.push(tokio::spawn(client.run_until(deadline, tally.clone())));
     }

@@ -2,6 +2,7 @@
 //! its sandboxed file tree. One `Instance` outlives connections, so files
 //! made by one session are seen by the next.
 
+pub mod disk;
 mod layout;
 pub mod sandbox;
 
@@ -150,6 +151,7 @@ impl Instance {
             Some(dir) => Sandbox::at(dir)?,
             None => Sandbox::temp()?,
         };
+        sandbox.disk().set_limit(config.limits.max_disk_bytes);
         layout::seed(&sandbox, &config)?;
         Ok(Arc::new(Instance {
             config,

@@ -22,6 +22,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::disk::{self, Disk};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags};
 
@@ -36,6 +39,7 @@ const RACE_RETRIES: usize = 64;
 pub struct Sandbox {
     root: PathBuf,
     dir: OwnedFd,
+    disk: Arc<Disk>,
     // Kept so the temp dir is removed when the instance is dropped.
     _temp: Option<tempfile::TempDir>,
 }
@@ -197,6 +201,7 @@ impl Sandbox {
         let dir = open_root(&root)?;
         Ok(Sandbox {
             root,
+            disk: Disk::new(usage(&dir)?),
             dir,
             _temp: Some(temp),
         })
@@ -209,9 +214,15 @@ impl Sandbox {
         let handle = open_root(&root)?;
         Ok(Sandbox {
             root,
+            disk: Disk::new(usage(&handle)?),
             dir: handle,
             _temp: None,
         })
+    }
+
+    /// The real bytes the tree takes, and its quota.
+    pub fn disk(&self) -> &Arc<Disk> {
+        &self.disk
     }
 
     /// The host directory that plays `/` (for people and logs: file
@@ -321,7 +332,21 @@ impl Fs<'_> {
     }
 
     /// Opens a file with `options` (following a final symlink, in the root).
-    pub fn open(&self, path: &str, options: OpenOptions) -> io::Result<File> {
+    /// Its writes count against the instance's disk quota; truncating gives
+    /// the old blocks back.
+    pub fn open(&self, path: &str, options: OpenOptions) -> io::Result<disk::File> {
+        // Truncation is done on the open file, so its blocks are counted.
+        let truncate = options.truncate;
+        let options = options.truncate(false);
+        let file = self.open_std(path, options)?;
+        let file = disk::File::new(file, self.sandbox.disk.clone())?;
+        if truncate && file.metadata()?.is_file() {
+            file.set_len(0)?;
+        }
+        Ok(file)
+    }
+
+    fn open_std(&self, path: &str, options: OpenOptions) -> io::Result<File> {
         let mut flags = options.flags() | OFlags::CLOEXEC | OFlags::NOCTTY;
         if !options.write && !options.append {
             // Opening a fifo for reading must not block a runtime thread.
@@ -344,7 +369,7 @@ impl Fs<'_> {
 
     /// Opens a file for reading.
     pub fn open_read(&self, path: &str) -> io::Result<File> {
-        let f = self.open(path, OpenOptions::new().read(true))?;
+        let f = self.open_std(path, OpenOptions::new().read(true))?;
         if f.metadata()?.is_dir() {
             return Err(errno(rustix::io::Errno::ISDIR));
         }
@@ -352,7 +377,7 @@ impl Fs<'_> {
     }
 
     /// Creates or truncates a file for writing.
-    pub fn create(&self, path: &str) -> io::Result<File> {
+    pub fn create(&self, path: &str) -> io::Result<disk::File> {
         self.open(
             path,
             OpenOptions::new().write(true).create(true).truncate(true),
@@ -373,8 +398,7 @@ impl Fs<'_> {
 
     /// Writes a whole file (created or truncated).
     pub fn write(&self, path: &str, data: &[u8]) -> io::Result<()> {
-        use std::io::Write;
-        self.create(path)?.write_all(data)
+        self.create(path)?.write_all_shared(data)
     }
 
     /// `stat`: the metadata of what `path` names, following symlinks.
@@ -444,8 +468,12 @@ impl Fs<'_> {
     /// `mkdir` with permission bits (before the umask).
     pub fn create_dir_mode(&self, path: &str, mode: u32) -> io::Result<()> {
         let (parent, name) = self.parent(path, rustix::io::Errno::EXIST)?;
+        // A directory takes a block of the disk too.
+        self.sandbox.disk.check(4096)?;
         rustix::fs::mkdirat(&parent, name.as_str(), Mode::from_raw_mode(mode & 0o7777))
-            .map_err(errno)
+            .map_err(errno)?;
+        self.sandbox.disk.settle(0, taken(&parent, name.as_str()));
+        Ok(())
     }
 
     /// `mkdir -p`: each missing component is made in turn.
@@ -475,13 +503,19 @@ impl Fs<'_> {
     /// `unlink`: removes a file or a symlink (never what it points to).
     pub fn remove_file(&self, path: &str) -> io::Result<()> {
         let (parent, name) = self.parent(path, rustix::io::Errno::ISDIR)?;
-        rustix::fs::unlinkat(&parent, name.as_str(), AtFlags::empty()).map_err(errno)
+        let freed = freed_by_unlink(&parent, name.as_str());
+        rustix::fs::unlinkat(&parent, name.as_str(), AtFlags::empty()).map_err(errno)?;
+        self.sandbox.disk.release(freed);
+        Ok(())
     }
 
     /// `rmdir`: removes an empty directory.
     pub fn remove_dir(&self, path: &str) -> io::Result<()> {
         let (parent, name) = self.parent(path, rustix::io::Errno::INVAL)?;
-        rustix::fs::unlinkat(&parent, name.as_str(), AtFlags::REMOVEDIR).map_err(errno)
+        let freed = taken(&parent, name.as_str());
+        rustix::fs::unlinkat(&parent, name.as_str(), AtFlags::REMOVEDIR).map_err(errno)?;
+        self.sandbox.disk.release(freed);
+        Ok(())
     }
 
     /// `rm -r`: removes `path` and everything under it. A symlink is removed,
@@ -489,14 +523,18 @@ impl Fs<'_> {
     /// time, so nothing swapped in meanwhile leads the walk elsewhere.
     pub fn remove_dir_all(&self, path: &str) -> io::Result<()> {
         let (parent, name) = self.parent(path, rustix::io::Errno::INVAL)?;
-        remove_tree(&parent, &name)
+        remove_tree(&parent, &name, &self.sandbox.disk)
     }
 
     /// `rename(2)` within the sandbox; neither last component is followed.
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         let (fp, fname) = self.parent(from, rustix::io::Errno::BUSY)?;
         let (tp, tname) = self.parent(to, rustix::io::Errno::BUSY)?;
-        rustix::fs::renameat(&fp, fname.as_str(), &tp, tname.as_str()).map_err(errno)
+        // What the rename replaces is freed.
+        let freed = freed_by_unlink(&tp, tname.as_str());
+        rustix::fs::renameat(&fp, fname.as_str(), &tp, tname.as_str()).map_err(errno)?;
+        self.sandbox.disk.release(freed);
+        Ok(())
     }
 
     /// `rename(2)` that fails with `EEXIST` when `to` exists (SFTP v3's
@@ -568,6 +606,11 @@ impl Fs<'_> {
             .set_len(len)
     }
 
+    /// Real bytes in use under the root and the quota (`df` for the instance).
+    pub fn disk(&self) -> &Arc<Disk> {
+        &self.sandbox.disk
+    }
+
     /// An fd on a file or directory for metadata changes (`fchmod` and
     /// `futimens` refuse `O_PATH` handles).
     fn open_any(&self, path: &str) -> io::Result<File> {
@@ -623,6 +666,52 @@ impl Fs<'_> {
         )?;
         Ok((fd, name.to_string()))
     }
+}
+
+/// Bytes `name` in `dir` takes on the disk (0 when it is gone).
+fn taken<P: rustix::path::Arg>(dir: &impl AsFd, name: P) -> u64 {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map(|st| (st.st_blocks as u64).saturating_mul(512))
+        .unwrap_or(0)
+}
+
+/// Bytes unlinking `name` in `dir` would free: none while another hard
+/// link keeps the file.
+fn freed_by_unlink<P: rustix::path::Arg>(dir: &impl AsFd, name: P) -> u64 {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if st.st_nlink <= 1 || rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {
+            (st.st_blocks as u64).saturating_mul(512)
+        }
+        _ => 0,
+    }
+}
+
+/// Real bytes a tree takes (as `du` counts them), walked by handle.
+fn usage(root: &OwnedFd) -> io::Result<u64> {
+    let mut total = 0u64;
+    let mut stack = vec![rustix::fs::openat(
+        root,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno)?];
+    while let Some(dir) = stack.pop() {
+        for entry in list_dir(&dir)? {
+            total = total.saturating_add(taken(&dir, entry.name.as_os_str()));
+            if entry.kind == EntryKind::Dir {
+                if let Ok(child) = rustix::fs::openat(
+                    &dir,
+                    entry.name.as_os_str(),
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ) {
+                    stack.push(child);
+                }
+            }
+        }
+    }
+    Ok(total)
 }
 
 fn open_root(root: &Path) -> io::Result<OwnedFd> {
@@ -687,9 +776,13 @@ fn kind_of(t: rustix::fs::FileType) -> EntryKind {
 
 /// Removes `name` in `parent` and, for a directory, everything below it,
 /// with an explicit stack (a deep tree cannot overflow the call stack).
-fn remove_tree(parent: &OwnedFd, name: &str) -> io::Result<()> {
+fn remove_tree(parent: &OwnedFd, name: &str, disk: &Disk) -> io::Result<()> {
+    let freed = freed_by_unlink(parent, name);
     match rustix::fs::unlinkat(parent, name, AtFlags::empty()) {
-        Ok(()) => return Ok(()),
+        Ok(()) => {
+            disk.release(freed);
+            return Ok(());
+        }
         Err(rustix::io::Errno::ISDIR) | Err(rustix::io::Errno::PERM) => {}
         Err(e) => return Err(errno(e)),
     }
@@ -714,7 +807,9 @@ fn remove_tree(parent: &OwnedFd, name: &str) -> io::Result<()> {
                 descended = true;
                 break;
             }
+            let freed = freed_by_unlink(fd, entry.name.as_os_str());
             rustix::fs::unlinkat(fd, entry.name.as_os_str(), AtFlags::empty()).map_err(errno)?;
+            disk.release(freed);
         }
         if descended {
             continue;
@@ -724,7 +819,9 @@ fn remove_tree(parent: &OwnedFd, name: &str) -> io::Result<()> {
             .last()
             .map(|(fd, _)| fd.as_fd())
             .unwrap_or(parent.as_fd());
+        let freed = taken(&below, done.as_os_str());
         rustix::fs::unlinkat(below, done.as_os_str(), AtFlags::REMOVEDIR).map_err(errno)?;
+        disk.release(freed);
     }
     Ok(())
 }

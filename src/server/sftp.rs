@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::Metadata;
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -105,7 +105,7 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
 
 /// An open handle.
 enum Open {
-    File(Arc<std::fs::File>),
+    File(Arc<crate::instance::disk::File>),
     Dir(Box<DirListing>),
 }
 
@@ -302,7 +302,7 @@ impl SftpSession {
         Ok(handle)
     }
 
-    fn file(&self, handle: &str) -> Result<Arc<std::fs::File>, StatusReply> {
+    fn file(&self, handle: &str) -> Result<Arc<crate::instance::disk::File>, StatusReply> {
         match self.handles.get(handle) {
             Some(Open::File(f)) => Ok(f.clone()),
             Some(Open::Dir(_)) => Err(StatusCode::Failure.with_message("Is a directory")),

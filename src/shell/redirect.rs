@@ -2,29 +2,13 @@
 //! here-documents, onto files inside the sandbox.
 
 use std::io;
-use std::sync::Arc;
 
-use async_trait::async_trait;
 use brush_parser::ast::{IoFileRedirectKind, IoFileRedirectTarget, IoRedirect};
 use tokio::fs::File;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::Mutex;
 
 use super::{Shell, Stdio};
 use crate::instance::sandbox::OpenOptions;
-use crate::program::{strerror, ByteSink, Input, Output};
-
-/// A file opened by a redirection.
-struct FileSink(Mutex<File>);
-
-#[async_trait]
-impl ByteSink for FileSink {
-    async fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        let mut f = self.0.lock().await;
-        f.write_all(data).await?;
-        f.flush().await
-    }
-}
+use crate::program::{strerror, Input, Output};
 
 /// Which of the three streams a redirection names.
 fn stream_of(fd: Option<u32>, default: u32) -> u32 {
@@ -165,11 +149,15 @@ impl Shell {
         } else {
             OpenOptions::new().write(true).create(true).truncate(true)
         };
-        let file = self
-            .open_blocking(target, Some(opts))
+        let instance = self.instance.clone();
+        let cwd = self.cwd.clone();
+        let path = target.to_string();
+        let file = tokio::task::spawn_blocking(move || instance.sandbox.fs(&cwd).open(&path, opts))
             .await
+            .map_err(io::Error::other)
+            .and_then(|r| r)
             .map_err(|e| format!("{target}: {}", strerror(&e)))?;
-        Ok(Output::new(Arc::new(FileSink(Mutex::new(file))), None))
+        Ok(Output::file(file))
     }
 
     async fn open_input(&self, target: &str) -> Result<Input, String> {
@@ -177,29 +165,16 @@ impl Shell {
             return Ok(Input::empty());
         }
         // A directory is refused (EISDIR), as bash's `<` does.
-        let file = self
-            .open_blocking(target, None)
-            .await
-            .map_err(|e| format!("{target}: {}", strerror(&e)))?;
-        Ok(Input::from_reader(file))
-    }
-
-    /// Opens `target` in the sandbox on a blocking thread, as `tokio::fs`
-    /// does: with `opts`, or for reading (a directory refused, EISDIR).
-    async fn open_blocking(&self, target: &str, opts: Option<OpenOptions>) -> io::Result<File> {
+        // The open runs on a blocking thread: a fifo waits there for its writer.
         let instance = self.instance.clone();
         let cwd = self.cwd.clone();
-        let target = target.to_string();
-        let file = tokio::task::spawn_blocking(move || {
-            let fs = instance.sandbox.fs(&cwd);
-            match opts {
-                Some(opts) => fs.open(&target, opts),
-                None => fs.open_read(&target),
-            }
-        })
-        .await
-        .map_err(io::Error::other)??;
-        Ok(File::from_std(file))
+        let path = target.to_string();
+        let file = tokio::task::spawn_blocking(move || instance.sandbox.fs(&cwd).open_read(&path))
+            .await
+            .map_err(io::Error::other)
+            .and_then(|r| r)
+            .map_err(|e| format!("{target}: {}", strerror(&e)))?;
+        Ok(Input::from_reader(File::from_std(file)))
     }
 }
 

@@ -252,6 +252,42 @@ async fn a_writer_stops_when_its_client_leaves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disk_quota_stops_real_writes_but_not_sparse_downloads() {
+    let gpu = TestInstance::start_with(
+        InstanceConfig {
+            time_scale: 0.0,
+            limits: SessionLimits {
+                max_disk_bytes: 1 << 20,
+                ..SessionLimits::default()
+            },
+            ..InstanceConfig::default()
+        },
+        AuthPolicy::default(),
+    )
+    .await;
+    let ran = gpu.ssh("seq 1 10000000000 > /tmp/big").await;
+    assert_eq!(ran.status, 1);
+    assert_eq!(ran.stderr, "seq: write error: No space left on device\n");
+    let written = std::fs::metadata(gpu.host_path("/tmp/big")).unwrap().len();
+    assert!(written <= 1 << 20, "{written} bytes on the host disk");
+    // Removing the file gives its space back.
+    let ran = gpu
+        .ssh("rm /tmp/big && seq 1 1000 > /tmp/small && tail -1 /tmp/small")
+        .await;
+    assert_eq!(ran.stdout, "1000\n", "{}", ran.stderr);
+    // A 300 MB model is sparse: it costs the host nothing.
+    let ran = gpu
+        .ssh("wget -q -P /tmp https://huggingface.co/Comfy-Org/x/resolve/main/vae.safetensors && du -b /tmp/vae.safetensors")
+        .await;
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+    let host = std::fs::metadata(gpu.host_path("/tmp/vae.safetensors")).unwrap();
+    assert!(host.len() > 1 << 20);
+    use std::os::unix::fs::MetadataExt;
+    assert!(host.blocks() * 512 < 1 << 20, "a download took real disk");
+    assert!(gpu.instance.sandbox.disk().used() <= gpu.instance.sandbox.disk().limit());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_connections_never_lock_out_a_real_client() {
     let gpu = TestInstance::start_limited(
         InstanceConfig::default(),

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::units::{clip, common_error, parse_size};
+use super::units::{clip, common_error, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static READOUT: LazyLock<Regex> = LazyLock::new(|| {
@@ -33,7 +33,7 @@ impl Parser for Aria2cParser {
         if let Some(c) = READOUT.captures(line) {
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: c["pct"].parse().ok(),
+                percent: percent(&c["pct"]),
                 downloaded: Some(c["done"].to_string()),
                 total: Some(c["total"].to_string()),
                 speed: c.name("dl").map(|m| format!("{}/s", m.as_str())),

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::units::{clip, common_error, curl_message_kind, parse_size};
+use super::units::{clip, common_error, curl_message_kind, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static METER: LazyLock<Regex> = LazyLock::new(|| {
@@ -61,7 +61,7 @@ impl Parser for CurlParser {
             let speed = &c[12];
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: c[3].parse().ok().filter(|_| total_known),
+                percent: percent(&c[3]).filter(|_| total_known),
                 downloaded: Some(c[4].to_string()),
                 total: total_known.then(|| total.to_string()),
                 speed: Some(format!("{speed}B/s")),
@@ -76,7 +76,7 @@ impl Parser for CurlParser {
             self.start(out);
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: c[1].parse().ok(),
+                percent: percent(&c[1]),
                 ..Progress::default()
             }));
         } else if meter.trim_start().starts_with("% Total") {

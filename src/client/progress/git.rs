@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::units::{clip, common_error, curl_message_kind};
+use super::units::{clip, common_error, curl_message_kind, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static PHASE: LazyLock<Regex> = LazyLock::new(|| {
@@ -42,7 +42,7 @@ impl Parser for GitParser {
             let size = c.name("size").map(|m| m.as_str().to_string());
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: c["pct"].parse().ok(),
+                percent: percent(&c["pct"]),
                 downloaded: size.clone().or_else(|| Some(c["a"].to_string())),
                 total: size.is_none().then(|| c["b"].to_string()),
                 speed: c.name("rate").map(|m| m.as_str().to_string()),

@@ -46,7 +46,7 @@ pub(crate) fn parse(line: &str) -> Option<Frame<'_>> {
     if let Some(c) = WITH_TOTAL.captures(line) {
         return Some(Frame {
             desc: c.name("desc").map(|m| m.as_str().trim()),
-            percent: c["pct"].parse().ok(),
+            percent: super::units::percent(&c["pct"]),
             n: c.name("n")?.as_str(),
             total: c.name("total").map(|m| m.as_str()),
             elapsed: c.name("el")?.as_str(),

@@ -35,6 +35,16 @@ pub(crate) fn parse_size(text: &str, binary: bool) -> Option<u64> {
     Some((value * base.powi(exp)).round() as u64)
 }
 
+/// A percentage as a tool printed it (`42`, up to three digits), within
+/// 0..=100 as [`super::Progress::percent`] promises: tqdm prints past 100
+/// when a transfer outgrows its total, and a garbled line may say `765%`.
+pub(crate) fn percent(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite())
+        .map(|p| p.clamp(0.0, 100.0))
+}
+
 /// A bound on message length, so one huge line never becomes a huge event.
 pub(crate) fn clip(s: &str) -> String {
     const MAX: usize = 1000;

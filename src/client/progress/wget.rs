@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::units::{clip, common_error, parse_size};
+use super::units::{clip, common_error, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static START: LazyLock<Regex> = LazyLock::new(|| {
@@ -108,7 +108,7 @@ impl WgetParser {
 
     fn bar(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
         p.downloaded = Some(c["size"].to_string());
         p.downloaded_bytes = parse_size(&c["size"], true);
         if &c["rate"] != "--.-" {
@@ -162,7 +162,7 @@ impl WgetParser {
             got = if pct == Some(100) { t } else { got.min(t) };
         }
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
         p.downloaded = Some(human(got));
         p.downloaded_bytes = Some(got);
         p.speed = Some(format!("{}{}B/s", &c["rate"], &c["u"]));

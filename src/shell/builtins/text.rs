@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::io::{self, SeekFrom};
 
 use async_trait::async_trait;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::common::{
     complain, errtext, exhausted, open_input, parse_or_exit, quote, Lines, Source, Spec, CHUNK,
@@ -720,7 +720,7 @@ impl Program for Tee {
             }
             for (name, slot) in files.iter_mut() {
                 if let Some(h) = slot {
-                    if let Err(e) = h.write_all(&buf[..n]).await {
+                    if let Err(e) = h.write(&buf[..n]).await {
                         let msg = format!("{name}: {}", errtext(&e));
                         complain(ctx, msg).await;
                         *slot = None;
@@ -728,12 +728,6 @@ impl Program for Tee {
                     }
                 }
             }
-        }
-        for (_, h) in files
-            .iter_mut()
-            .filter_map(|(n, h)| h.as_mut().map(|h| (n, h)))
-        {
-            let _ = h.flush().await;
         }
         code
     }
@@ -744,7 +738,7 @@ pub(crate) async fn open_output(
     ctx: &Ctx,
     path: &str,
     append: bool,
-) -> io::Result<tokio::fs::File> {
+) -> io::Result<crate::program::Output> {
     let fs = ctx.fs();
     if fs.is_dir(path) {
         return Err(io::Error::from(io::ErrorKind::IsADirectory));
@@ -754,7 +748,7 @@ pub(crate) async fn open_output(
         .create(true)
         .append(append)
         .truncate(!append);
-    fs.open(path, options).map(tokio::fs::File::from_std)
+    fs.open(path, options).map(crate::program::Output::file)
 }
 
 /// `wc [-lwcm] [FILE]...` with GNU's column widths.
