@@ -89,6 +89,9 @@ pub struct SessionLimits {
     pub max_word_bytes: usize,
     /// Bytes a command substitution `$(..)` may capture.
     pub max_capture_bytes: usize,
+    /// Bytes of shell variables one session holds at once, across its
+    /// subshells and jobs: its memory, as far as the client controls it.
+    pub max_session_bytes: usize,
     /// Processes (background jobs and pipeline stages) alive at once in one
     /// session, as `ulimit -u` bounds a user.
     pub max_processes: usize,
@@ -107,6 +110,7 @@ impl Default for SessionLimits {
             max_call_depth: 100,
             max_word_bytes: 16 << 20,
             max_capture_bytes: 64 << 20,
+            max_session_bytes: 256 << 20,
             max_processes: 256,
             max_printf_field: 1 << 20,
             max_disk_bytes: 4 << 30,

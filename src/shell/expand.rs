@@ -141,7 +141,7 @@ impl Shell {
     /// prints `xrealloc: cannot allocate` and the shell exits 2.
     fn check_word_size(&mut self, len: usize) -> Result<(), ExpandError> {
         let limit = self.instance.config.limits.max_word_bytes;
-        if len <= limit {
+        if len <= limit && !self.memory.would_exceed(len) {
             return Ok(());
         }
         self.exit = Some(2);

@@ -8,6 +8,7 @@ mod expand;
 mod glob;
 mod interp;
 pub mod jobs;
+pub mod memory;
 mod redirect;
 mod special;
 mod syntax;
@@ -36,7 +37,7 @@ pub struct Stdio {
 
 #[derive(Clone, Debug)]
 struct Var {
-    value: String,
+    value: Arc<memory::Value>,
     exported: bool,
 }
 
@@ -93,6 +94,7 @@ pub struct Shell {
     depth: u32,
     trace: Arc<CommandTrace>,
     jobs: Arc<jobs::Jobs>,
+    memory: Arc<memory::Memory>,
 }
 
 impl Shell {
@@ -105,13 +107,14 @@ impl Shell {
         } else {
             "/".to_string()
         };
+        let memory = memory::Memory::new(instance.config.limits.max_session_bytes);
         let vars = env
             .into_iter()
             .map(|(k, value)| {
                 (
                     k,
                     Var {
-                        value,
+                        value: memory::Value::new(&value, &memory),
                         exported: true,
                     },
                 )
@@ -130,6 +133,7 @@ impl Shell {
             depth: 0,
             trace: Arc::new(CommandTrace::default()),
             jobs,
+            memory,
         };
         shell.set_var("PWD", &cwd, true);
         shell
@@ -211,7 +215,7 @@ impl Shell {
         self.vars.insert(
             name.to_string(),
             Var {
-                value: value.to_string(),
+                value: memory::Value::new(value, &self.memory),
                 exported,
             },
         );
@@ -221,7 +225,7 @@ impl Shell {
         self.vars
             .iter()
             .filter(|(_, v)| v.exported)
-            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .map(|(k, v)| (k.clone(), v.value.as_str().to_string()))
             .collect()
     }
 }

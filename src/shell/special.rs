@@ -152,7 +152,7 @@ async fn export(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
         for (k, v) in sh.vars.iter().filter(|(_, v)| v.exported) {
             text.push_str(&format!(
                 "declare -x {k}=\"{}\"\n",
-                v.value.replace('"', "\\\"")
+                v.value.as_str().replace('"', "\\\"")
             ));
         }
         let _ = io.stdout.write(text).await;
@@ -244,6 +244,13 @@ async fn read(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
         }
     }
     let text = String::from_utf8_lossy(&line).into_owned();
+    if sh.memory.would_exceed(text.len()) {
+        // The session's variables are full: bash would be out of memory.
+        let msg = format!("bash: xrealloc: cannot allocate {} bytes\n", text.len() + 1);
+        let _ = io.stderr.write(msg).await;
+        sh.exit = Some(2);
+        return 2;
+    }
     let mut words: Vec<&str> = text.split_whitespace().collect();
     if names.is_empty() {
         sh.set_var("REPLY", &text, false);
@@ -273,7 +280,7 @@ async fn set(sh: &mut Shell, args: &[String], io: &Stdio) -> i32 {
     if args.is_empty() {
         let mut text = String::new();
         for (k, v) in &sh.vars {
-            text.push_str(&format!("{k}={}\n", shell_quote(&v.value)));
+            text.push_str(&format!("{k}={}\n", shell_quote(v.value.as_str())));
         }
         let _ = io.stdout.write(text).await;
         return 0;

@@ -208,6 +208,7 @@ async fn runaway_words_and_captures_end_the_shell_as_bash_runs_out_of_memory() {
         limited(SessionLimits {
             max_word_bytes: 1 << 20,
             max_capture_bytes: 1 << 20,
+            max_session_bytes: 16 << 20,
             ..SessionLimits::default()
         }),
         AuthPolicy::default(),
@@ -226,6 +227,13 @@ async fn runaway_words_and_captures_end_the_shell_as_bash_runs_out_of_memory() {
     assert!(ran
         .stderr
         .contains("bash: xrealloc: cannot allocate 1048577 bytes"));
+    // Many values, each within the word limit, fill the session's memory.
+    let ran = gpu
+        .ssh("x=$(seq 1 100000); for i in $(seq 1 1000); do export v$i=\"$x\"; done; echo never")
+        .await;
+    assert_eq!(ran.status, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("bash: xrealloc: cannot allocate"));
+    assert_eq!(ran.stdout, "");
     serves_a_new_client_within_a_second(&gpu).await;
 }
 
