@@ -8,7 +8,8 @@
 //! `fakessh bench --tools` measures the emulated tools instead (see [`tools`]);
 //! `fakessh bench --client` the parsers and the handler (see [`client`]);
 //! `fakessh bench --soak DURATION` holds a mixed load and checks that
-//! memory, descriptors and tasks stay flat (see [`soak`]).
+//! memory, descriptors and tasks stay flat (see [`soak`]); `fakessh bench
+//! --floods` times a new client while each flood is held (see [`flood`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
 mod client;
+mod flood;
 mod soak;
 mod tools;
 
@@ -71,6 +73,13 @@ pub struct BenchArgs {
     /// leaks.
     #[arg(long, value_delimiter = ',', value_name = "OPS")]
     soak_ops: Vec<String>,
+    /// Floods instead: hold each flood a hostile client can make and time
+    /// a new client meanwhile (see [`flood`]).
+    #[arg(long)]
+    floods: bool,
+    /// With --floods: connections in each flood.
+    #[arg(long, default_value_t = 2000)]
+    flood_size: usize,
     /// With --soak: time between two printed samples.
     #[arg(long, default_value = "5s")]
     soak_sample: humantime::Duration,
@@ -313,6 +322,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.soak.is_some() {
         return soak::run(&args, &key).await;
+    }
+    if args.floods {
+        return flood::run(&args, &key).await;
     }
     let mut servers = vec![start_fakessh(&[])?];
     if args.sshd.exists() {

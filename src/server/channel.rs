@@ -106,11 +106,17 @@ impl Ended {
 /// client's fault): the client reads one line on stderr and the channel
 /// ends with status 1 instead of hanging.
 async fn guarded(shell: &mut Shell, text: &str, origin: Origin, io: &Stdio) -> Result<i32, ()> {
+    catching(shell.run_script(text, origin, io), text, io).await
+}
+
+/// [`guarded`]'s catch, for any run.
+async fn catching(
+    run: impl std::future::Future<Output = i32>,
+    text: &str,
+    io: &Stdio,
+) -> Result<i32, ()> {
     use futures::FutureExt;
-    match std::panic::AssertUnwindSafe(shell.run_script(text, origin, io))
-        .catch_unwind()
-        .await
-    {
+    match std::panic::AssertUnwindSafe(run).catch_unwind().await {
         Ok(status) => Ok(status),
         Err(panic) => {
             let msg = crate::shell::depth::panic_text(&panic);
@@ -124,10 +130,10 @@ async fn guarded(shell: &mut Shell, text: &str, origin: Origin, io: &Stdio) -> R
     }
 }
 
-/// Runs the channel to its end.
+/// Runs the channel to its end. The counters were raised when the channel
+/// was accepted (so a burst of opens sees them at once); the guard lowers
+/// them when it ends.
 pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
-    cx.active.fetch_add(1, Ordering::Relaxed);
-    cx.open_here.fetch_add(1, Ordering::Relaxed);
     let guard = ActiveGuard(vec![cx.active.clone(), cx.open_here.clone()]);
     // The channel stays whole until a request says what it is for: the
     // sftp subsystem takes it as a stream, exec and shell split it.
@@ -887,6 +893,28 @@ impl LineEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panic_while_running_ends_with_one_line_and_status_one() {
+        let (stderr, cap) = Output::capture();
+        let io = Stdio {
+            stdin: Input::empty(),
+            stdout: Output::null(),
+            stderr,
+        };
+        let run = async {
+            if cap.bytes().is_empty() {
+                panic!("index out of bounds");
+            }
+            0
+        };
+        assert_eq!(catching(run, "cmd", &io).await, Err(()));
+        assert_eq!(cap.text(), "fakessh: internal error: index out of bounds\n");
+        assert_eq!(
+            Ended::Crashed.journal(false),
+            (Some(1), Ending::InternalError)
+        );
+    }
 
     fn feed(ed: &mut LineEditor, bytes: &[u8]) -> Vec<String> {
         bytes

@@ -98,6 +98,11 @@ impl russh::server::Handler for SessionHandler {
                 .await;
             return Ok(());
         }
+        // Counted before the task runs: a burst of opens must see it.
+        self.open_here
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.active_channels
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         reply.accept().await;
         let cx = ChannelContext {
             instance: self.instance.clone(),

@@ -375,3 +375,24 @@ async fn connections_past_the_limit_are_closed_at_once() {
     }
     serves_a_new_client_within_a_second(&gpu).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_timeout_drops_silent_logged_in_clients() {
+    let gpu = TestInstance::start_limited(
+        InstanceConfig::default(),
+        AuthPolicy::default(),
+        ConnectionLimits {
+            idle_timeout: Some(Duration::from_millis(500)),
+            ..ConnectionLimits::default()
+        },
+    )
+    .await;
+    let ssh = gpu.russh().await;
+    assert_eq!(russh_exec(&ssh, "echo ok").await.stdout, b"ok\n");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ssh.is_closed() {
+        assert!(Instant::now() < deadline, "an idle client was kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    serves_a_new_client_within_a_second(&gpu).await;
+}
