@@ -105,6 +105,10 @@ impl Output {
 
     /// Writes bytes (or a string) to the stream.
     pub async fn write(&self, data: impl AsRef<[u8]>) -> io::Result<()> {
+        // Every write may yield: a program writing to a sink that is always
+        // ready (`/dev/null`, a capture) never holds a runtime thread, and
+        // the session's end can stop it.
+        tokio::task::consume_budget().await;
         let data = data.as_ref();
         if data.is_empty() {
             return Ok(());
@@ -240,6 +244,7 @@ impl Input {
 
     /// Reads up to `buf.len()` bytes; 0 means end of input.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        tokio::task::consume_budget().await;
         match &self.reader {
             None => Ok(0),
             Some(r) => r.lock().await.read(buf).await,

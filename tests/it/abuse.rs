@@ -249,7 +249,16 @@ async fn a_writer_stops_when_its_client_leaves() {
     }
     writer.kill().await.unwrap();
     assert_eq!(gpu.channels_drain().await, 0);
-    let size = std::fs::metadata(&big).unwrap().len();
+    // A write already on its way may still land; then nothing more.
+    let size_now = || std::fs::metadata(&big).unwrap().len();
+    let mut size = size_now();
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if size_now() == size {
+            break;
+        }
+        size = size_now();
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         std::fs::metadata(&big).unwrap().len(),
@@ -395,4 +404,17 @@ async fn an_idle_timeout_drops_silent_logged_in_clients() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     serves_a_new_client_within_a_second(&gpu).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_output_to_nowhere_ends_with_its_client() {
+    let gpu = TestInstance::start().await;
+    let mut endless = spawn_ssh(&gpu, "seq 1 10000000000 > /dev/null");
+    let mut captured = spawn_ssh(&gpu, "x=$(seq 1 10000000000 | head -c 1)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    serves_a_new_client_within_a_second(&gpu).await;
+    endless.kill().await.unwrap();
+    captured.kill().await.unwrap();
+    assert_eq!(gpu.channels_drain().await, 0);
+    cpu_returns_to_idle_within_a_second().await;
 }
