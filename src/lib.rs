@@ -5,6 +5,8 @@
 //! running ComfyUI, with a sandboxed file tree and a shell that never runs a
 //! host command.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod client;
 pub mod faults;

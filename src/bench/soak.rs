@@ -12,13 +12,21 @@
 //! delays or fails, hostile but bounded commands (background and
 //! foreground busy loops, a fork bomb, deep nesting, huge printf widths and
 //! words), connections dropped mid-command, and fresh connect-exec-close
-//! cycles. Each client removes its scratch directory every few operations,
-//! so the sandbox stays small.
+//! cycles. Each client keeps two connections: a steady one for what no
+//! fault drops (execs, shells, SFTP, hostile commands), which should live
+//! the whole run so that anything a connection keeps per channel shows as
+//! growth, and one that download and disconnect faults may drop (remade
+//! when they do). Each client removes its scratch directory every few
+//! operations, so the sandbox stays small.
 //!
 //! Every `--soak-sample` one row is printed; at the end a summary and a
 //! verdict. The verdict compares the median of the last third of the
-//! samples with the first third's (after a warm-up sixth): RSS may grow by
-//! 10%, descriptors and tasks by a small absolute slack. Medians, because
+//! samples with the first third's (after a warm-up sixth): RSS and the
+//! heap in use (glibc's count of bytes allocated and not freed, which a
+//! leak moves even while RSS is still living off memory freed after a
+//! burst; a row shows its lowest reading in the interval, read every
+//! 200 ms) may grow by 10%, descriptors and tasks by a small absolute
+//! slack. Medians, because
 //! a sample taken during a fork bomb holds hundreds of short-lived tasks.
 //! After the clients stop and the server has no connection left, the task
 //! and descriptor counts must be back to what they were before the load.
@@ -250,36 +258,95 @@ async fn anything_within(channel: &mut Channel<Msg>, within: Duration) -> bool {
     }
 }
 
-/// One client loop: its connection, its scratch directory, its dice.
+/// Carries an SFTP client's bytes over `channel` until the server closes
+/// it. Unlike russh's `into_stream`, it never closes the channel first:
+/// russh keeps a channel its own side closed first in the connection's
+/// table until the connection ends, which would grow this process.
+async fn sftp_pump(channel: Channel<Msg>, stream: tokio::io::DuplexStream) {
+    use tokio::io::AsyncReadExt;
+    let (mut from_sftp, mut to_sftp) = tokio::io::split(stream);
+    let (mut rx, tx) = channel.split();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut input_open = true;
+    loop {
+        tokio::select! {
+            n = from_sftp.read(&mut buf), if input_open => match n {
+                Ok(0) | Err(_) => {
+                    input_open = false;
+                    let _ = tx.eof().await;
+                }
+                Ok(n) => {
+                    if tx.data(&buf[..n]).await.is_err() {
+                        input_open = false;
+                    }
+                }
+            },
+            msg = rx.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => {
+                    // A client that stopped reading only loses the replies.
+                    let _ = to_sftp.write_all(&data).await;
+                }
+                Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
+            },
+        }
+    }
+}
+
+/// Which of a client's two kept connections an operation uses.
+#[derive(Clone, Copy, Debug)]
+enum Conn {
+    /// Commands no fault drops: this connection should live the whole run,
+    /// so what a connection keeps per channel shows as growth.
+    Steady,
+    /// Downloads and disconnect faults: remade whenever a fault drops it.
+    Faulty,
+}
+
+/// One client loop: its connections, its scratch directory, its dice.
 struct Client {
     addr: SocketAddr,
     key: Arc<PrivateKey>,
     rng: ChaCha8Rng,
-    conn: Option<Handle<AnyHost>>,
+    steady: Option<Handle<AnyHost>>,
+    faulty: Option<Handle<AnyHost>>,
     dir: String,
     done: u64,
     mix: Arc<[(Op, u32)]>,
 }
 
 impl Client {
-    /// The kept connection, (re)made when it is gone.
-    async fn conn(&mut self) -> anyhow::Result<&Handle<AnyHost>> {
-        if self.conn.as_ref().is_none_or(|h| h.is_closed()) {
-            self.conn = None;
-            let handle = login(self.addr, &self.key).await.context("login")?;
-            self.conn = Some(handle);
+    fn slot(&mut self, which: Conn) -> &mut Option<Handle<AnyHost>> {
+        match which {
+            Conn::Steady => &mut self.steady,
+            Conn::Faulty => &mut self.faulty,
         }
-        self.conn.as_ref().context("no connection")
     }
 
-    /// Runs `command` on the kept connection; forgets the connection when
+    /// A kept connection, (re)made when it is gone.
+    async fn conn(&mut self, which: Conn) -> anyhow::Result<&Handle<AnyHost>> {
+        let (addr, key) = (self.addr, self.key.clone());
+        let slot = self.slot(which);
+        if slot.as_ref().is_none_or(|h| h.is_closed()) {
+            *slot = None;
+            *slot = Some(login(addr, &key).await.context("login")?);
+        }
+        slot.as_ref().context("no connection")
+    }
+
+    /// Runs `command` on a kept connection; forgets the connection when
     /// the command ended without a status (a disconnect fault).
-    async fn run(&mut self, command: &str) -> anyhow::Result<Ran> {
-        let ran = exec(self.conn().await?, command).await;
+    async fn run_on(&mut self, which: Conn, command: &str) -> anyhow::Result<Ran> {
+        let ran = exec(self.conn(which).await?, command).await;
         if !ran.as_ref().is_ok_and(|r| r.status.is_some()) {
-            self.conn = None;
+            *self.slot(which) = None;
         }
         ran
+    }
+
+    /// Runs `command` on the steady connection.
+    async fn run(&mut self, command: &str) -> anyhow::Result<Ran> {
+        self.run_on(Conn::Steady, command).await
     }
 
     async fn op(&mut self, op: Op) -> anyhow::Result<()> {
@@ -353,14 +420,14 @@ impl Client {
              for i in 1 2 3; do echo $i; done | sort -r | head -1\n\
              if test -f s.txt; then echo shell-ok-{n}; fi\nexit 0\n"
         );
-        let handle = self.conn().await?;
+        let handle = self.conn(Conn::Steady).await?;
         let mut channel = handle.channel_open_session().await?;
         channel.request_shell(true).await?;
         channel.data(script.as_bytes()).await?;
         channel.eof().await?;
         let ran = read_to_close(&mut channel).await;
         if ran.status.is_none() {
-            self.conn = None;
+            self.steady = None;
         }
         ran.exited("shell")?;
         let text = ran.text();
@@ -376,10 +443,12 @@ impl Client {
         let n: u32 = self.rng.gen_range(0..1_000_000);
         let len = self.rng.gen_range(1..256 * 1024);
         let data: Vec<u8> = (0..len).map(|i| (i as u32 ^ n) as u8).collect();
-        let handle = self.conn().await?;
+        let handle = self.conn(Conn::Steady).await?;
         let channel = handle.channel_open_session().await?;
         channel.request_subsystem(true, "sftp").await?;
-        let sftp = russh_sftp::client::SftpSession::new(channel.into_stream()).await?;
+        let (ours, theirs) = tokio::io::duplex(256 * 1024);
+        let pump = tokio::spawn(sftp_pump(channel, ours));
+        let sftp = russh_sftp::client::SftpSession::new(theirs).await?;
         let result = async {
             if !sftp.try_exists(&d).await? {
                 sftp.create_dir(&d).await?;
@@ -411,6 +480,9 @@ impl Client {
         }
         .await;
         let _ = sftp.close().await;
+        drop(sftp);
+        // The server ends the channel once the session's input ends.
+        pump.await?;
         result
     }
 
@@ -419,9 +491,12 @@ impl Client {
         let k = self.rng.gen_range(0..40);
         let quiet = if self.rng.gen_bool(0.5) { "-q " } else { "" };
         let ran = self
-            .run(&format!(
+            .run_on(
+                Conn::Faulty,
+                &format!(
                 "mkdir -p {d} && wget {quiet}-P {d} https://huggingface.co/soak/repo/resolve/main/f{k}.safetensors"
-            ))
+            ),
+            )
             .await?;
         // Faults fail some (exit 8, or a disconnect): what matters is an end.
         if ran.status.is_some() {
@@ -434,9 +509,12 @@ impl Client {
         let d = self.dir.clone();
         let id = self.rng.gen_range(100_000..100_040);
         let ran = self
-            .run(&format!(
+            .run_on(
+                Conn::Faulty,
+                &format!(
                 "mkdir -p {d} && civitdl \"https://civitai.com/models/{id}\" {d} --retry-count 1 --pause-time 0"
-            ))
+            ),
+            )
             .await?;
         if ran.status.is_some() {
             ran.exited("civitdl")?;
@@ -447,7 +525,7 @@ impl Client {
     async fn fault(&mut self) -> anyhow::Result<()> {
         match self.rng.gen_range(0..4) {
             0 => {
-                let ran = self.run("echo soak-disconnect").await?;
+                let ran = self.run_on(Conn::Faulty, "echo soak-disconnect").await?;
                 anyhow::ensure!(
                     ran.status.is_none(),
                     "disconnect fault: exit {:?}",
@@ -467,16 +545,19 @@ impl Client {
                 .expect("delay fault", 0, "soak-delay\n"),
             _ => {
                 // A hung command: nothing comes; the client gives up by
-                // closing the channel or dropping the connection.
+                // closing the channel, or dropping the connection. On a
+                // connection of its own: russh keeps a channel the client
+                // closed first until its connection ends.
                 let drop_connection = self.rng.gen_bool(0.3);
-                let handle = self.conn().await?;
+                let handle = login(self.addr, &self.key).await.context("login")?;
                 let mut channel = handle.channel_open_session().await?;
                 channel.exec(true, "echo soak-hang").await?;
                 let spoke = anything_within(&mut channel, Duration::from_millis(100)).await;
-                if drop_connection {
-                    self.conn = None;
-                } else {
+                if !drop_connection {
                     channel.close().await?;
+                    handle
+                        .disconnect(russh::Disconnect::ByApplication, "", "en")
+                        .await?;
                 }
                 anyhow::ensure!(!spoke, "hang fault: the command answered");
                 Ok(())
@@ -585,14 +666,17 @@ impl Client {
                 Err(_) => Err(anyhow::anyhow!("timed out after {OP_TIMEOUT:?}")),
             };
             if result.is_err() {
-                self.conn = None;
+                (self.steady, self.faulty) = (None, None);
             }
             tally.record(op, &result);
             self.done += 1;
         }
         // Leave the sandbox as it was found.
         let _ = tokio::time::timeout(OP_TIMEOUT, self.run(&format!("rm -rf {}", self.dir))).await;
-        if let Some(handle) = self.conn.take() {
+        for handle in [self.steady.take(), self.faulty.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = handle
                 .disconnect(russh::Disconnect::ByApplication, "", "en")
                 .await;
@@ -607,12 +691,48 @@ struct Sample {
     ok: u64,
     failed: u64,
     rss_kib: u64,
+    /// Bytes the allocator has handed out and not got back, the lowest
+    /// reading since the previous sample (0: unknown).
+    heap_kib: u64,
     fds: usize,
     tasks: usize,
     conns: usize,
     chans: usize,
     files: usize,
     disk_kib: u64,
+}
+
+/// KiB allocated and not freed, from glibc's `mallinfo2` (all arenas).
+/// RSS alone hides a slow leak: memory freed after a burst (a 16 MiB word)
+/// stays resident and is handed out again, so a leak first eats that
+/// before RSS moves.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn heap_kib() -> u64 {
+    #[repr(C)]
+    struct Mallinfo2 {
+        arena: usize,
+        ordblks: usize,
+        smblks: usize,
+        hblks: usize,
+        hblkhd: usize,
+        usmblks: usize,
+        fsmblks: usize,
+        uordblks: usize,
+        fordblks: usize,
+        keepcost: usize,
+    }
+    extern "C" {
+        fn mallinfo2() -> Mallinfo2;
+    }
+    // SAFETY: mallinfo2 takes nothing, only reads the allocator's
+    // statistics under its locks, and returns a plain struct (glibc 2.33+).
+    let info = unsafe { mallinfo2() };
+    ((info.uordblks + info.hblkhd) / 1024) as u64
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn heap_kib() -> u64 {
+    0
 }
 
 fn open_fds() -> usize {
@@ -660,6 +780,7 @@ async fn sample(
         ok: tally.ok.load(Ordering::Relaxed),
         failed: tally.failed.load(Ordering::Relaxed),
         rss_kib: rss_kib(std::process::id()),
+        heap_kib: heap_kib(),
         fds: open_fds(),
         tasks: tokio::runtime::Handle::current()
             .metrics()
@@ -676,11 +797,11 @@ fn mib(kib: u64) -> f64 {
 }
 
 const HEADER: &str =
-    "  elapsed        ok   failed   RSS MiB    fds  tasks  conns  chans  files  disk KiB";
+    "  elapsed        ok   failed   RSS MiB  heap MiB    fds  tasks  conns  chans  files  disk KiB";
 
 fn row(s: &Sample, label: &str) -> String {
     format!(
-        "{:>9} {:>9} {:>8} {:>9.1} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9}",
+        "{:>9} {:>9} {:>8} {:>9.1} {:>9.1} {:>6} {:>6} {:>6} {:>6} {:>6} {:>9}",
         if label.is_empty() {
             format!("{}s", s.elapsed.as_secs())
         } else {
@@ -689,6 +810,7 @@ fn row(s: &Sample, label: &str) -> String {
         s.ok,
         s.failed,
         mib(s.rss_kib),
+        mib(s.heap_kib),
         s.fds,
         s.tasks,
         s.conns,
@@ -715,7 +837,9 @@ struct Verdict {
     judged: bool,
 }
 
-/// Allowed growth from the first third to the last.
+/// How often the heap is read between two samples (a row shows its floor).
+const HEAP_EVERY: Duration = Duration::from_millis(200);
+/// Allowed growth of RSS and heap from the first third to the last.
 const RSS_GROWTH: f64 = 0.10;
 fn fd_slack(clients: usize) -> f64 {
     (16 + 2 * clients) as f64
@@ -737,12 +861,16 @@ fn verdict(samples: &[Sample], before: &Sample, after: &Sample, clients: usize) 
         let third = judged.len() / 3;
         let (first, last) = (&judged[..third], &judged[judged.len() - third..]);
         type Pick = fn(&Sample) -> f64;
-        let checks: [(&str, Pick, f64, bool); 3] = [
+        let checks: [(&str, Pick, f64, bool); 4] = [
             ("RSS", |s| mib(s.rss_kib), RSS_GROWTH, true),
+            ("heap", |s| mib(s.heap_kib), RSS_GROWTH, true),
             ("fds", |s| s.fds as f64, fd_slack(clients), false),
             ("tasks", |s| s.tasks as f64, task_slack(clients), false),
         ];
         for (name, pick, allowed, relative) in checks {
+            if first.iter().all(|s| pick(s) == 0.0) {
+                continue; // not measured here
+            }
             let a = median(first.iter().map(pick).collect());
             let b = median(last.iter().map(pick).collect());
             let limit = if relative {
@@ -832,7 +960,8 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
             addr,
             key: key.clone(),
             rng: ChaCha8Rng::seed_from_u64(SEED ^ (id as u64 + 1).wrapping_mul(0x9E37_79B9)),
-            conn: None,
+            steady: None,
+            faulty: None,
             dir: format!("/tmp/soak/c{id}"),
             done: 0,
             mix: mix.clone(),
@@ -842,8 +971,19 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
     let mut samples = Vec::new();
     let mut next = started + every;
     while next <= deadline + every / 2 {
-        tokio::time::sleep_until(next.into()).await;
-        let s = sample(started, &tally, &server, &instance).await;
+        // The heap's floor over the interval: a command caught holding a
+        // 16 MiB word is not a leak, a floor that rises is.
+        let mut heap_floor = u64::MAX;
+        loop {
+            let now = Instant::now();
+            if now >= next {
+                break;
+            }
+            tokio::time::sleep((next - now).min(HEAP_EVERY)).await;
+            heap_floor = heap_floor.min(heap_kib());
+        }
+        let mut s = sample(started, &tally, &server, &instance).await;
+        s.heap_kib = s.heap_kib.min(heap_floor);
         println!("{}", row(&s, ""));
         samples.push(s);
         next += every;
@@ -888,15 +1028,16 @@ pub(super) async fn run(args: &BenchArgs, key: &Arc<PrivateKey>) -> anyhow::Resu
         "measure", "idle before", "first", "last", "max", "idle drained"
     );
     type Pick = fn(&Sample) -> f64;
-    let measures: [(&str, Pick); 5] = [
+    let measures: [(&str, Pick); 6] = [
         ("RSS MiB", |s| mib(s.rss_kib)),
+        ("heap MiB", |s| mib(s.heap_kib)),
         ("open fds", |s| s.fds as f64),
         ("tasks", |s| s.tasks as f64),
         ("files", |s| s.files as f64),
         ("disk KiB", |s| s.disk_kib as f64),
     ];
     for (name, pick) in measures {
-        let prec = usize::from(name == "RSS MiB");
+        let prec = usize::from(name.ends_with("MiB"));
         println!(
             "{:<10} {:>12.prec$} {:>10.prec$} {:>10.prec$} {:>10.prec$} {:>14.prec$}",
             name,
@@ -964,6 +1105,7 @@ mod tests {
     fn s(rss_mib: u64, fds: usize, tasks: usize) -> Sample {
         Sample {
             rss_kib: rss_mib * 1024,
+            heap_kib: rss_mib * 512,
             fds,
             tasks,
             ..Sample::default()
@@ -986,8 +1128,9 @@ mod tests {
             .collect();
         let idle = s(10, 12, 3);
         let v = verdict(&samples, &idle, &idle, 8);
-        assert_eq!(v.growing.len(), 2, "{v:?}");
-        assert!(v.growing[0].starts_with("RSS") && v.growing[1].starts_with("tasks"));
+        assert_eq!(v.growing.len(), 3, "{v:?}");
+        assert!(v.growing[0].starts_with("RSS") && v.growing[1].starts_with("heap"));
+        assert!(v.growing[2].starts_with("tasks"));
     }
 
     #[test]

@@ -21,11 +21,27 @@ const RED_ZONE: usize = 256 << 10;
 /// The size of each fresh segment for the evaluator.
 const SEGMENT: usize = 2 << 20;
 
+/// Parentheses open at once that a script may have (`(`, `$(`, `((`):
+/// brush-parser 0.4 backtracks exponentially on unclosed parentheses after
+/// `((` (26 take seconds, 40 hours), so past this the script is refused
+/// before it is parsed. No real script nests parentheses this deep.
+pub const MAX_PARENS: usize = 20;
+
+/// How deeply `source` nests parentheses (see [`MAX_PARENS`]).
+pub fn parens(source: &str) -> usize {
+    // The same walk as `nesting`, counting only `(` levels.
+    nesting_of(source, true)
+}
+
 /// How deeply `source` nests its constructs, over-approximated: `{`, `(`,
 /// `$(`, `$((`, `${`, backquotes and compound keywords (`if`, `while`,
 /// `until`, `for`, `case`, `select`) each open a level. Quotes are followed
 /// so that brackets inside `'...'` or plain `"..."` text do not count.
 pub fn nesting(source: &str) -> usize {
+    nesting_of(source, false)
+}
+
+fn nesting_of(source: &str, only_parens: bool) -> usize {
     #[derive(PartialEq, Clone, Copy)]
     enum Ctx {
         Code,
@@ -33,6 +49,15 @@ pub fn nesting(source: &str) -> usize {
         Backquote,
     }
     let bytes = source.as_bytes();
+    // Callers measure parentheses only once `nesting` has bounded the
+    // stack, so counting them on the stack stays cheap.
+    let level = |stack: &Vec<(Ctx, u8)>, keywords: usize| {
+        if only_parens {
+            stack.iter().filter(|(_, o)| *o == b'(').count()
+        } else {
+            stack.len() + keywords
+        }
+    };
     // Open levels: the context each opener started (to know what closes it).
     let mut stack: Vec<(Ctx, u8)> = Vec::new();
     let mut keywords: usize = 0;
@@ -100,7 +125,7 @@ pub fn nesting(source: &str) -> usize {
                     ctx = Ctx::Code;
                 }
                 i += 2;
-                max = max.max(stack.len() + keywords);
+                max = max.max(level(&stack, keywords));
                 continue;
             }
             b'(' | b'{' if code => {
@@ -119,11 +144,11 @@ pub fn nesting(source: &str) -> usize {
             c if code && (c.is_ascii_alphanumeric() || c == b'_') => word.push(c as char),
             _ => close_word(&mut word, &mut keywords),
         }
-        max = max.max(stack.len() + keywords);
+        max = max.max(level(&stack, keywords));
         i += 1;
     }
     close_word(&mut word, &mut keywords);
-    max.max(stack.len() + keywords)
+    max.max(level(&stack, keywords))
 }
 
 /// Runs a recursive parser, on input nested at most `levels` deep, on a
@@ -183,6 +208,13 @@ mod tests {
         assert_eq!(nesting("if true; then while :; do :; done; fi"), 2);
         assert_eq!(nesting("echo \"$(echo \"$(echo a)\")\""), 4);
         assert_eq!(nesting("echo `echo a`"), 1);
+    }
+
+    #[test]
+    fn parentheses_are_counted_on_their_own() {
+        assert_eq!(parens("echo $(( (1 + 2) * 3 ))"), 3);
+        assert_eq!(parens("{ { (echo a) } }"), 1);
+        assert_eq!(parens(&format!("{}1))", "(".repeat(40))), 40);
     }
 
     #[test]

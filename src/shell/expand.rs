@@ -460,6 +460,12 @@ fn parse_word(raw: &str, max_nesting: usize) -> Result<Vec<WordPieceWithSource>,
             "maximum nesting level exceeded ({max_nesting})"
         )));
     }
+    if super::depth::parens(raw) > super::depth::MAX_PARENS {
+        return Err(ExpandError(format!(
+            "maximum nesting level exceeded ({})",
+            super::depth::MAX_PARENS
+        )));
+    }
     super::depth::on_parser_stack(depth, || word::parse(raw, &word_options()))
         .map_err(|_| ExpandError(format!("{raw}: bad substitution")))?
         .map_err(|_| ExpandError(format!("{raw}: bad substitution")))

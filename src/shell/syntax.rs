@@ -30,10 +30,17 @@ pub fn parse(
     max_nesting: usize,
 ) -> Result<ast::Program, SyntaxError> {
     let depth = super::depth::nesting(source);
-    if depth > max_nesting {
+    let refused = if depth > max_nesting {
+        Some(max_nesting)
+    } else if super::depth::parens(source) > super::depth::MAX_PARENS {
+        Some(super::depth::MAX_PARENS)
+    } else {
+        None
+    };
+    if let Some(limit) = refused {
         return Err(SyntaxError {
             lines: vec![format!(
-                "{}maximum nesting level exceeded ({max_nesting})",
+                "{}maximum nesting level exceeded ({limit})",
                 prefix(origin, file, 1)
             )],
         });

@@ -162,8 +162,10 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
             };
             (resolved, v)
         } else {
-            let short = &a[..2];
-            let rest = (a.len() > 2).then(|| a[2..].to_string());
+            // `-` and one character (not one byte: `-é` is an option too).
+            let end = a.char_indices().nth(2).map_or(a.len(), |(i, _)| i);
+            let short = &a[..end];
+            let rest = (a.len() > end).then(|| a[end..].to_string());
             let long = match short {
                 "-h" => "--help",
                 "-s" => "--sorter",

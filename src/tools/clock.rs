@@ -55,14 +55,18 @@ impl Clock {
     }
 
     /// Advances simulated time by `secs`, sleeping `secs * scale` for real.
+    /// At time scale 0 it still may yield to the runtime, so a long transfer
+    /// stays cancellable (Ctrl-C, a timeout, a client gone) and never holds
+    /// a runtime thread.
     pub async fn sleep(&mut self, secs: f64) {
-        if !(secs.is_finite() && secs > 0.0) {
-            return;
+        if secs.is_finite() && secs > 0.0 {
+            self.sim += secs;
+            if self.scale > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(secs * self.scale)).await;
+                return;
+            }
         }
-        self.sim += secs;
-        if self.scale > 0.0 {
-            tokio::time::sleep(std::time::Duration::from_secs_f64(secs * self.scale)).await;
-        }
+        tokio::task::consume_budget().await;
     }
 
     /// Wall-clock Unix seconds at the current simulated instant.
