@@ -101,6 +101,13 @@ pub struct SessionLimits {
     /// shared by its sessions (`No space left on device` past it). Emulated
     /// downloads are sparse and cost nothing against it.
     pub max_disk_bytes: u64,
+    /// Jobs that may outlive their sessions at once on the instance
+    /// (`nohup cmd &`, `disown`); past it a job ends with its session.
+    pub max_detached: usize,
+    /// Commands and writes a second that an instance's detached jobs run
+    /// together once their sessions are gone: a busy loop left behind costs
+    /// a sliver of a core. Simulated transfers wait on their clock instead.
+    pub detached_steps_per_sec: u32,
 }
 
 impl Default for SessionLimits {
@@ -114,6 +121,8 @@ impl Default for SessionLimits {
             max_processes: 256,
             max_printf_field: 1 << 20,
             max_disk_bytes: 4 << 30,
+            max_detached: 16,
+            detached_steps_per_sec: 2000,
         }
     }
 }

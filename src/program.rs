@@ -79,7 +79,14 @@ impl Output {
     /// A file of the instance (`>`, `>>`, `tee`): each write runs on a
     /// blocking thread and counts against the instance's disk quota.
     pub fn file(file: crate::instance::disk::File) -> Self {
-        Output::new(Arc::new(FileSink(Arc::new(file))), None)
+        let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+        Output::new(
+            Arc::new(FileSink {
+                file: Arc::new(file),
+                regular,
+            }),
+            None,
+        )
     }
 
     /// `/dev/null`.
@@ -109,6 +116,7 @@ impl Output {
         // ready (`/dev/null`, a capture) never holds a runtime thread, and
         // the session's end can stop it.
         tokio::task::consume_budget().await;
+        crate::instance::detached::pace().await;
         let data = data.as_ref();
         if data.is_empty() {
             return Ok(());
@@ -129,12 +137,25 @@ impl Output {
 
 struct NullSink;
 
-struct FileSink(Arc<crate::instance::disk::File>);
+struct FileSink {
+    file: Arc<crate::instance::disk::File>,
+    // A regular file's small write never waits for a reader.
+    regular: bool,
+}
+
+/// Writes up to this size go to a regular file on the runtime thread: the
+/// page cache takes them at once, and a thread hand-off would cost more than
+/// the write (a loop of `echo x > f` would spend its time switching threads).
+const INLINE_WRITE: usize = 64 * 1024;
 
 #[async_trait]
 impl ByteSink for FileSink {
     async fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        let file = self.0.clone();
+        if self.regular && data.len() <= INLINE_WRITE {
+            return self.file.write_all_shared(data);
+        }
+        // A fifo or device may block; a big write may take a while.
+        let file = self.file.clone();
         let data = data.to_vec();
         tokio::task::spawn_blocking(move || file.write_all_shared(&data))
             .await

@@ -2,6 +2,7 @@
 //! its sandboxed file tree. One `Instance` outlives connections, so files
 //! made by one session are seen by the next.
 
+pub mod detached;
 pub mod disk;
 mod layout;
 pub mod sandbox;
@@ -109,6 +110,8 @@ pub struct Instance {
     pub faults: FaultSet,
     /// Every command run here.
     pub journal: Journal,
+    /// Jobs that outlived their sessions (`nohup cmd &`, `disown`).
+    pub detached: Arc<detached::Detached>,
 }
 
 /// Why an instance could not be made.
@@ -153,11 +156,16 @@ impl Instance {
         };
         sandbox.disk().set_limit(config.limits.max_disk_bytes);
         layout::seed(&sandbox, &config)?;
+        let detached = detached::Detached::new(
+            config.limits.max_detached,
+            config.limits.detached_steps_per_sec,
+        );
         Ok(Arc::new(Instance {
             config,
             sandbox,
             faults,
             journal,
+            detached,
         }))
     }
 

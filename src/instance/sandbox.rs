@@ -347,11 +347,9 @@ impl Fs<'_> {
     }
 
     fn open_std(&self, path: &str, options: OpenOptions) -> io::Result<File> {
-        let mut flags = options.flags() | OFlags::CLOEXEC | OFlags::NOCTTY;
-        if !options.write && !options.append {
-            // Opening a fifo for reading must not block a runtime thread.
-            flags |= OFlags::NONBLOCK;
-        }
+        // Opening a fifo must never block a runtime thread: for reading it
+        // opens at once; for writing without a reader it fails (ENXIO).
+        let flags = options.flags() | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
         // openat2 refuses a mode without O_CREAT.
         let mode = if flags.contains(OFlags::CREATE) {
             Mode::from_raw_mode(options.mode.unwrap_or(0o644))
@@ -360,10 +358,10 @@ impl Fs<'_> {
         };
         let fd = self.openat2(path, flags, mode)?;
         let file = File::from(fd);
-        if flags.contains(OFlags::NONBLOCK) {
-            // Regular reads ignore O_NONBLOCK; clear it for everything else.
-            let _ = rustix::fs::fcntl_setfl(&file, OFlags::RDONLY);
-        }
+        // Regular files ignore O_NONBLOCK; clear it for everything else,
+        // keeping O_APPEND (the only other flag F_SETFL sets here).
+        let keep = flags & OFlags::APPEND;
+        let _ = rustix::fs::fcntl_setfl(&file, keep);
         Ok(file)
     }
 

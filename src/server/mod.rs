@@ -210,7 +210,11 @@ async fn accept_loop(
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
         let (socket, peer) = tokio::select! {
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {
+                // Jobs that outlived their sessions go with the server.
+                instance.detached.end_all();
+                break;
+            }
             accepted = listener.accept() => match accepted {
                 Ok(pair) => {
                     backoff = ACCEPT_BACKOFF_MIN;

@@ -155,11 +155,14 @@ fn nesting_of(source: &str, only_parens: bool) -> usize {
 /// stack of its own, and turns a panic inside it (a bug of the parser's)
 /// into `Err` with its message.
 pub fn on_parser_stack<R>(levels: usize, f: impl FnOnce() -> R) -> Result<R, String> {
+    let levels = levels.min(1 << 16);
+    // What the input may need: it runs where it is when that much is left
+    // (most words and commands nest a level or two), else on a fresh stack.
+    let needed = (levels + 4).saturating_mul(PARSER_STACK_PER_LEVEL);
     let size = levels
-        .min(1 << 16)
         .saturating_mul(PARSER_STACK_PER_LEVEL)
         .max(PARSER_STACK);
-    stacker::grow(size, || {
+    stacker::maybe_grow(needed, size, || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panic_text(&p))
     })
 }

@@ -56,13 +56,16 @@ impl Shell {
             for ast::CompoundListItem(and_or, sep) in &list.0 {
                 if matches!(sep, ast::SeparatorOperator::Async) {
                     // `cmd &`: a job of the session, in a subshell, ended
-                    // with the session; `$!` is not tracked.
+                    // with the session unless it ignores the hang-up
+                    // (`nohup cmd &`); `$!` is not tracked.
                     let mut sub = self.clone();
                     let and_or = and_or.clone();
                     let job_io = io.clone();
+                    let command = format!("{and_or} &");
+                    let immune = starts_with_nohup(&and_or);
                     let started = match self.jobs.slot() {
-                        Some(slot) => self.jobs.spawn(slot, async move {
-                            sub.run_and_or(&and_or, &job_io).await;
+                        Some(slot) => self.jobs.spawn(slot, command, immune, async move {
+                            sub.run_and_or(&and_or, &job_io).await
                         }),
                         None => false,
                     };
@@ -159,8 +162,10 @@ impl Shell {
     fn run_command<'a>(&'a mut self, cmd: &'a Command, io: &'a Stdio) -> BoxFuture<'a, i32> {
         GrowStack::new(async move {
             // Every command is a point where the runtime may run others: a
-            // busy loop of builtins never starves another session.
+            // busy loop of builtins never starves another session (and one
+            // left behind by its session runs at the detached jobs' pace).
             tokio::task::consume_budget().await;
+            crate::instance::detached::pace().await;
             match cmd {
                 Command::Simple(simple) => self.run_simple(simple, io).await,
                 Command::Compound(compound, redirects) => {
@@ -410,9 +415,17 @@ impl Shell {
                 self.depth -= 1;
                 return status;
             }
-            let program = match self.find_program(&name).await {
-                Ok(p) => p,
-                Err((msg, status)) => return self.fail(io, &msg, status).await,
+            // bash's own builtins (`echo`, `test`, ...) run without a PATH
+            // search, as in bash: a loop of them touches no file.
+            let builtin = special::is_builtin(&name)
+                .then(|| super::lookup(&name))
+                .flatten();
+            let program = match builtin {
+                Some(p) => Found::Program(p),
+                None => match self.find_program(&name).await {
+                    Ok(p) => p,
+                    Err((msg, status)) => return self.fail(io, &msg, status).await,
+                },
             };
             let mut env = self.exported_env();
             for (k, v) in assignments {
@@ -540,6 +553,18 @@ impl Shell {
         }
         None
     }
+}
+
+/// Whether a background job's command is `nohup ...`: it ignores the
+/// hang-up from its first instant, before its first command has run.
+fn starts_with_nohup(and_or: &ast::AndOrList) -> bool {
+    let Some(Command::Simple(simple)) = and_or.first.seq.first() else {
+        return false;
+    };
+    simple
+        .word_or_name
+        .as_ref()
+        .is_some_and(|w| w.value == "nohup" || w.value.ends_with("/nohup"))
 }
 
 /// What a command name resolved to.

@@ -7,6 +7,7 @@ pub mod depth;
 mod expand;
 mod glob;
 mod interp;
+mod job_control;
 pub mod jobs;
 pub mod memory;
 mod redirect;
@@ -121,7 +122,10 @@ impl Shell {
             })
             .collect();
         let pid = 1000 + (rand::random::<u32>() % 30000);
-        let jobs = jobs::Jobs::new(instance.config.limits.max_processes);
+        let jobs = jobs::Jobs::new(
+            instance.config.limits.max_processes,
+            instance.detached.clone(),
+        );
         let mut shell = Shell {
             instance,
             vars,

@@ -1,8 +1,6 @@
 //! Redirections: `>`, `>>`, `<`, `2>&1`, `&>`, here-strings and
 //! here-documents, onto files inside the sandbox.
 
-use std::io;
-
 use brush_parser::ast::{IoFileRedirectKind, IoFileRedirectTarget, IoRedirect};
 use tokio::fs::File;
 
@@ -142,20 +140,19 @@ impl Shell {
             "" => return Err(": No such file or directory".into()),
             _ => {}
         }
-        // A directory refuses to open for writing (EISDIR). The open runs on
-        // a blocking thread: a fifo waits there for its reader.
+        // A directory refuses to open for writing (EISDIR). The sandbox opens
+        // without blocking (a fifo without a reader is refused, never waited
+        // for), so the open runs here rather than on a blocking thread.
         let opts = if append {
             OpenOptions::new().append(true).create(true)
         } else {
             OpenOptions::new().write(true).create(true).truncate(true)
         };
-        let instance = self.instance.clone();
-        let cwd = self.cwd.clone();
-        let path = target.to_string();
-        let file = tokio::task::spawn_blocking(move || instance.sandbox.fs(&cwd).open(&path, opts))
-            .await
-            .map_err(io::Error::other)
-            .and_then(|r| r)
+        let file = self
+            .instance
+            .sandbox
+            .fs(&self.cwd)
+            .open(target, opts)
             .map_err(|e| format!("{target}: {}", strerror(&e)))?;
         Ok(Output::file(file))
     }
@@ -164,15 +161,13 @@ impl Shell {
         if target == "/dev/null" {
             return Ok(Input::empty());
         }
-        // A directory is refused (EISDIR), as bash's `<` does.
-        // The open runs on a blocking thread: a fifo waits there for its writer.
-        let instance = self.instance.clone();
-        let cwd = self.cwd.clone();
-        let path = target.to_string();
-        let file = tokio::task::spawn_blocking(move || instance.sandbox.fs(&cwd).open_read(&path))
-            .await
-            .map_err(io::Error::other)
-            .and_then(|r| r)
+        // A directory is refused (EISDIR), as bash's `<` does. The sandbox
+        // opens without blocking, so the open runs here.
+        let file = self
+            .instance
+            .sandbox
+            .fs(&self.cwd)
+            .open_read(target)
             .map_err(|e| format!("{target}: {}", strerror(&e)))?;
         Ok(Input::from_reader(File::from_std(file)))
     }

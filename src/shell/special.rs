@@ -6,13 +6,19 @@ use super::{Origin, Shell, Stdio};
 use crate::program::strerror;
 
 /// Special commands that also exist as files on a real machine.
-pub(super) const NAMES_ON_PATH: &[&str] = &["which", "sudo"];
+pub(super) const NAMES_ON_PATH: &[&str] = &["which", "sudo", "nohup"];
 
 /// Names bash knows as builtins (for `type` and `command -v`).
 const BUILTINS: &[&str] = &[
     "cd", "export", "unset", "source", ".", "exit", "logout", "eval", "exec", "read", "set", ":",
-    "type", "command", "echo", "printf", "pwd", "true", "false", "test", "[",
+    "type", "command", "echo", "printf", "pwd", "true", "false", "test", "[", "jobs", "wait",
+    "disown",
 ];
+
+/// Whether bash knows `name` as a builtin (found before any PATH search).
+pub(super) fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
 
 /// Runs `argv` if it is a special command; `None` hands it on.
 pub(super) async fn run(
@@ -75,6 +81,10 @@ pub(super) async fn run(
         "read" => read(sh, args, io).await,
         "set" => set(sh, args, io).await,
         "sudo" => return Some(sudo(sh, args, assignments, io).await),
+        "nohup" => return Some(super::job_control::nohup(sh, args, assignments, io).await),
+        "jobs" => super::job_control::jobs(sh, args, io).await,
+        "wait" => super::job_control::wait(sh, args, io).await,
+        "disown" => super::job_control::disown(sh, args, io).await,
         "which" => which(sh, args, io).await,
         "type" => type_of(sh, args, io).await,
         "command" => command(sh, args, assignments, io).await,

@@ -419,3 +419,24 @@ async fn endless_output_to_nowhere_ends_with_its_client() {
     assert_eq!(gpu.channels_drain().await, 0);
     cpu_returns_to_idle_within_a_second().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_loop_left_behind_by_nohup_runs_at_a_sliver_of_a_core() {
+    let gpu = TestInstance::start().await;
+    let ran = gpu
+        .ssh("nohup sh -c 'while :; do :; done' > /dev/null 2>&1 & echo left")
+        .await;
+    assert_eq!(ran.stdout, "left\n");
+    assert_eq!(gpu.instance.detached.alive(), 1, "it outlived its session");
+    assert_eq!(gpu.channels_drain().await, 0);
+    cpu_returns_to_idle_within_a_second().await;
+    serves_a_new_client_within_a_second(&gpu).await;
+    assert_eq!(gpu.instance.detached.alive(), 1, "and still runs");
+    // The server's shutdown ends it.
+    let TestInstance {
+        server, instance, ..
+    } = gpu;
+    server.shutdown().await;
+    assert_eq!(instance.detached.alive(), 0);
+    cpu_returns_to_idle_within_a_second().await;
+}

@@ -15,6 +15,7 @@ mod golden;
 mod handler;
 mod hostile;
 mod interactive;
+mod jobs;
 mod race;
 mod sftp;
 mod support;

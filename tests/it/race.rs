@@ -15,12 +15,12 @@ use crate::support::{python, Ran, TestInstance};
 
 /// The reading session's iterations over exec (four commands each); the
 /// swapping session loops (six commands each) until the reader is done.
-const EXEC_ITERATIONS: usize = 10_000;
+const EXEC_ITERATIONS: usize = 20_000;
 /// A bound on the swapping session's iterations, should the reader die.
-const EXEC_MAX_SWAPS: usize = 30_000;
+const EXEC_MAX_SWAPS: usize = 60_000;
 /// The reading connection's SFTP requests through the swapped directory
 /// (one per iteration); the swapping connection loops until it is done.
-const SFTP_ITERATIONS: usize = 13_000;
+const SFTP_ITERATIONS: usize = 20_000;
 /// A racing run may take this long before the test fails.
 const RACE_TIMEOUT: Duration = Duration::from_secs(180);
 
