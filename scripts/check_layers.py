@@ -31,7 +31,7 @@ LAYERS = [
     ["instance"],
     ["faults", "journal", "net", "limits"],
     ["client"],
-    ["jobs"],
+    ["jobs", "cmdline"],
 ]
 RANK = {m: i for i, row in enumerate(LAYERS) for m in row}
 # The crate root only declares and re-exports.

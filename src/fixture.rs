@@ -31,7 +31,7 @@ use std::sync::Arc;
 use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
-use crate::faults::{FaultError, FaultRule};
+use crate::faults::{ArmedSnapshot, FaultError, FaultRule};
 use crate::instance::{BannerMode, Instance, InstanceConfig, InstanceError};
 use crate::journal::{JournalEntry, Query};
 use crate::server::{self, AuthPolicy, RunningServer, ServerConfig};
@@ -49,7 +49,19 @@ pub enum FixtureError {
     Io(#[from] std::io::Error),
     /// The SSH client side failed.
     #[error("fixture ssh client: {0}")]
-    Ssh(String),
+    Ssh(#[from] russh::Error),
+    /// The fixture's client key could not be made.
+    #[error("fixture client key: {0}")]
+    Key(#[from] russh::keys::ssh_key::Error),
+    /// The instance refused the fixture's own login.
+    #[error("fixture ssh client: login as {user:?} refused")]
+    LoginRefused {
+        /// Who tried.
+        user: String,
+    },
+    /// A journal query that cannot run (a bad regex).
+    #[error("fixture journal query: {0}")]
+    Query(#[from] crate::journal::QueryError),
 }
 
 /// Builds a [`FakeInstance`]; every setting has a test-friendly default
@@ -98,7 +110,8 @@ impl FakeInstanceBuilder {
         self
     }
 
-    /// Only this password logs in (keys still do, unless restricted too).
+    /// Who may log in (see [`AuthPolicy`]): by default any key and any
+    /// password, as a fresh rented instance lets its owner in.
     pub fn auth(mut self, auth: AuthPolicy) -> Self {
         self.auth = auth;
         self
@@ -117,14 +130,12 @@ impl FakeInstanceBuilder {
         let dir = tempfile::Builder::new()
             .prefix("fakessh-fixture-")
             .tempdir()?;
-        let client_key = PrivateKey::random(&mut rand_keys::rng(), Algorithm::Ed25519)
-            .map_err(|e| FixtureError::Ssh(e.to_string()))?;
+        let client_key = PrivateKey::random(&mut rand_keys::rng(), Algorithm::Ed25519)?;
         let key_path = dir.path().join("id_ed25519");
         write_private(
             &key_path,
             client_key
-                .to_openssh(russh::keys::ssh_key::LineEnding::LF)
-                .map_err(|e| FixtureError::Ssh(e.to_string()))?
+                .to_openssh(russh::keys::ssh_key::LineEnding::LF)?
                 .as_bytes(),
         )?;
         let server = server::start(
@@ -270,9 +281,20 @@ impl FakeInstance {
         &self.instance
     }
 
-    /// Arms a fault rule now; returns its id.
-    pub fn mount(&self, rule: FaultRule) -> Result<String, FaultError> {
-        self.instance.faults.arm(rule)
+    /// Arms a fault rule now, for the rest of the instance's life (its
+    /// `expect` is checked when the instance drops).
+    pub fn mount(&self, rule: FaultRule) -> Result<Mounted, FaultError> {
+        let id = self.instance.faults.arm(rule)?;
+        Ok(Mounted {
+            id,
+            instance: self.instance.clone(),
+        })
+    }
+
+    /// Arms a fault rule until the returned guard drops, which removes it
+    /// and checks its `expect` (wiremock's `mount_as_scoped`).
+    pub fn mount_as_scoped(&self, rule: FaultRule) -> Result<MountGuard, FaultError> {
+        Ok(MountGuard(Some(self.mount(rule)?)))
     }
 
     /// Every command the instance ran, oldest first.
@@ -280,20 +302,20 @@ impl FakeInstance {
         self.instance.journal.entries()
     }
 
-    /// Commands whose line matches `regex`.
-    pub fn ran(&self, regex: &str) -> Vec<JournalEntry> {
-        self.instance
-            .journal
-            .query(&Query {
-                regex: Some(regex.to_string()),
-                ..Query::default()
-            })
-            .unwrap_or_else(|e| panic!("{e}"))
+    /// Commands whose line matches `regex`; an invalid regex is an error.
+    pub fn ran(&self, regex: &str) -> Result<Vec<JournalEntry>, FixtureError> {
+        Ok(self.instance.journal.query(&Query {
+            regex: Some(regex.to_string()),
+            ..Query::default()
+        })?)
     }
 
-    /// How many commands matched `regex`.
+    /// How many commands matched `regex`, for assertions.
+    ///
+    /// # Panics
+    /// On an invalid regex, with the regex's error (see [`Self::ran`]).
     pub fn ran_count(&self, regex: &str) -> usize {
-        self.ran(regex).len()
+        self.ran(regex).unwrap_or_else(|e| panic!("{e}")).len()
     }
 
     /// The host path of a path inside the instance.
@@ -308,29 +330,30 @@ impl FakeInstance {
     }
 
     /// Runs `command` over a real SSH connection (russh's client), as
-    /// `ssh host 'command'` would, and collects its output.
+    /// `ssh root@host 'command'` would, and collects its output.
     pub async fn exec(&self, command: &str) -> Result<ExecOutput, FixtureError> {
-        let err = |e: russh::Error| FixtureError::Ssh(e.to_string());
+        self.exec_as("root", command).await
+    }
+
+    /// Runs `command` as `user` (`ssh user@host 'command'`).
+    pub async fn exec_as(&self, user: &str, command: &str) -> Result<ExecOutput, FixtureError> {
         let config = Arc::new(russh::client::Config {
             nodelay: true,
             ..Default::default()
         });
         let trust = TrustOnly(self.server().host_key().public_key().clone());
-        let mut handle = russh::client::connect(config, self.addr(), trust)
-            .await
-            .map_err(err)?;
+        let mut handle = russh::client::connect(config, self.addr(), trust).await?;
         let auth = handle
             .authenticate_publickey(
-                "root",
+                user,
                 PrivateKeyWithHashAlg::new(self.client_key.clone(), None),
             )
-            .await
-            .map_err(err)?;
+            .await?;
         if !auth.success() {
-            return Err(FixtureError::Ssh("login refused".into()));
+            return Err(FixtureError::LoginRefused { user: user.into() });
         }
-        let mut channel = handle.channel_open_session().await.map_err(err)?;
-        channel.exec(true, command).await.map_err(err)?;
+        let mut channel = handle.channel_open_session().await?;
+        channel.exec(true, command).await?;
         let mut out = ExecOutput::default();
         while let Some(msg) = channel.wait().await {
             match msg {
@@ -354,6 +377,78 @@ impl FakeInstance {
             server.shutdown().await;
         }
         self.journal()
+    }
+}
+
+/// A fault rule mounted on a [`FakeInstance`]: its id, how often it has
+/// fired, and a way to take it down.
+#[derive(Clone)]
+pub struct Mounted {
+    id: String,
+    instance: Arc<Instance>,
+}
+
+impl std::fmt::Debug for Mounted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mounted").field("id", &self.id).finish()
+    }
+}
+
+impl Mounted {
+    /// The rule's id (what `DELETE /__admin/faults/{id}` takes).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Times the rule fired so far (0 once it is removed).
+    pub fn hits(&self) -> u64 {
+        self.snapshot().map_or(0, |s| s.fired)
+    }
+
+    /// Times a run matched the rule, fired or not.
+    pub fn matched(&self) -> u64 {
+        self.snapshot().map_or(0, |s| s.matched)
+    }
+
+    /// The rule as it stands, while it is armed.
+    pub fn snapshot(&self) -> Option<ArmedSnapshot> {
+        self.instance.faults.get(&self.id)
+    }
+
+    /// Takes the rule down now; its last counts.
+    pub fn remove(&self) -> Result<ArmedSnapshot, FaultError> {
+        self.instance.faults.disarm(&self.id)
+    }
+}
+
+/// A rule armed until this guard drops ([`FakeInstance::mount_as_scoped`]).
+/// Dropping it removes the rule and panics (outside a panic already) when
+/// its `expect` count was not met.
+#[must_use = "the rule is removed when the guard drops"]
+#[derive(Debug)]
+pub struct MountGuard(Option<Mounted>);
+
+impl std::ops::Deref for MountGuard {
+    type Target = Mounted;
+
+    fn deref(&self) -> &Mounted {
+        self.0.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for MountGuard {
+    fn drop(&mut self) {
+        let Some(mounted) = self.0.take() else {
+            return;
+        };
+        let Ok(last) = mounted.remove() else {
+            return; // removed already
+        };
+        if let Some(unmet) = last.unmet_expectation() {
+            if !std::thread::panicking() {
+                panic!("fakessh: {unmet}");
+            }
+        }
     }
 }
 

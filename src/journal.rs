@@ -68,9 +68,7 @@ impl JournalEntry {
     /// The program the command line starts with after `cd`/`export`
     /// prefixes (`civitdl`, `wget`), as queries by tool see it.
     pub fn runs_tool(&self, tool: &str) -> bool {
-        self.command
-            .split(|c: char| c.is_whitespace() || ";&|()`\"'".contains(c))
-            .any(|w| w == tool || w.ends_with(&format!("/{tool}")))
+        crate::cmdline::runs_program(&self.command, tool)
     }
 }
 
@@ -103,7 +101,46 @@ struct Inner {
 pub struct Journal {
     inner: Mutex<Inner>,
     capacity: usize,
-    file: Option<Mutex<std::fs::File>>,
+    file: Option<FileWriter>,
+}
+
+/// Lines the file writer may hold before it drops new ones (with a warning):
+/// a stalled disk never blocks a session nor grows memory without bound.
+const FILE_BACKLOG: usize = 4096;
+
+/// Appends the journal's JSON lines to a file from a thread of its own, so
+/// recording an entry never waits on the disk or holds a lock while writing.
+struct FileWriter {
+    tx: std::sync::mpsc::SyncSender<ToFile>,
+}
+
+enum ToFile {
+    Line(String),
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+impl FileWriter {
+    fn start(mut file: std::fs::File) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ToFile>(FILE_BACKLOG);
+        std::thread::Builder::new()
+            .name("fakessh-journal".into())
+            .spawn(move || {
+                // Ends when the journal (its sender) is dropped.
+                for msg in rx {
+                    match msg {
+                        ToFile::Line(line) => {
+                            if let Err(e) = file.write_all(line.as_bytes()) {
+                                tracing::warn!("journal file: {e}");
+                            }
+                        }
+                        ToFile::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })?;
+        Ok(FileWriter { tx })
+    }
 }
 
 impl Journal {
@@ -126,7 +163,7 @@ impl Journal {
             .create(true)
             .append(true)
             .open(path)?;
-        self.file = Some(Mutex::new(file));
+        self.file = Some(FileWriter::start(file)?);
         Ok(self)
     }
 
@@ -136,24 +173,39 @@ impl Journal {
 
     /// Records an entry (its `seq` is assigned here) and returns it.
     pub fn record(&self, mut entry: JournalEntry) -> JournalEntry {
-        {
-            let mut inner = self.lock();
-            entry.seq = inner.next_seq;
-            inner.next_seq += 1;
-            if inner.entries.len() >= self.capacity {
-                inner.entries.pop_front();
-                inner.dropped += 1;
-            }
-            inner.entries.push_back(entry.clone());
+        let mut inner = self.lock();
+        entry.seq = inner.next_seq;
+        inner.next_seq += 1;
+        if inner.entries.len() >= self.capacity {
+            inner.entries.pop_front();
+            inner.dropped += 1;
         }
+        inner.entries.push_back(entry.clone());
         if let Some(file) = &self.file {
-            if let (Ok(mut f), Ok(line)) = (file.lock(), serde_json::to_string(&entry)) {
-                if let Err(e) = writeln!(f, "{line}") {
-                    tracing::warn!("journal file: {e}");
+            // Queued under the lock, so the file keeps `seq` order; written
+            // by the writer's thread.
+            if let Ok(mut line) = serde_json::to_string(&entry) {
+                line.push('\n');
+                if file.tx.try_send(ToFile::Line(line)).is_err() {
+                    tracing::warn!(
+                        "journal file: {FILE_BACKLOG} lines behind, entry {} left out",
+                        entry.seq
+                    );
                 }
             }
         }
+        drop(inner);
         entry
+    }
+
+    /// Waits until every entry recorded so far is in the journal file.
+    pub fn flush(&self) {
+        if let Some(file) = &self.file {
+            let (done, wait) = std::sync::mpsc::channel();
+            if file.tx.send(ToFile::Flush(done)).is_ok() {
+                let _ = wait.recv();
+            }
+        }
     }
 
     /// Entries matching `query`, oldest first.
@@ -279,6 +331,7 @@ mod tests {
         let j = Journal::new(10).with_file(&path).unwrap();
         j.record(entry("echo a"));
         j.record(entry("echo b"));
+        j.flush();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<JournalEntry> = text
             .lines()

@@ -6,9 +6,11 @@
 //! host command.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod client;
+pub mod cmdline;
 pub mod faults;
 pub mod fixture;
 pub mod fleet;
@@ -19,3 +21,5 @@ pub mod program;
 pub mod server;
 pub mod shell;
 pub mod tools;
+
+pub use fixture::{FakeInstance, FakeInstanceBuilder};

@@ -519,8 +519,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(api) = api {
         api.shutdown().await?;
     }
-    for (_, server) in running {
+    for (instance, server) in running {
         server.shutdown().await;
+        // The journal file is written by a thread of its own: let it catch up.
+        instance.journal.flush();
     }
     Ok(ExitCode::SUCCESS)
 }

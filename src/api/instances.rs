@@ -51,15 +51,15 @@ pub(super) struct InstanceFilter {
     pub(super) instance: Option<String>,
 }
 
-/// `POST /__admin/reset[?instance=ID]`: disarms every fault and empties
-/// the journal.
+/// `POST /__admin/reset[?instance=ID]`: disarms every fault (ids start at
+/// `f1` again, the odds' RNG is reseeded) and empties the journal.
 pub(super) async fn reset(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<InstanceFilter>,
 ) -> Result<Json<Value>, ApiError> {
     let targets = state.instances_for(filter.instance.as_deref())?;
     for instance in &targets {
-        instance.faults.clear();
+        instance.faults.reset();
         instance.journal.reset();
     }
     state.inner.hub.nudge();

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Serialize;
 
 pub use parse::{parse_flag, parse_rules_file, parse_rules_str, RuleFormat};
-pub use rule::{Depth, Fault, FaultRule, FaultRuleBuilder, Matcher, Odds};
+pub use rule::{Depth, Fault, FaultRule, FaultRuleBuilder, Matcher, Odds, RuleError};
 
 /// Why a rule or a rule file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -30,9 +30,15 @@ pub enum FaultError {
         /// What is wrong.
         reason: String,
     },
-    /// One rule that is not valid.
-    #[error("invalid fault rule: {0}")]
-    Rule(String),
+    /// One rule that is not valid: `rule` names it (its name or spec).
+    #[error("invalid fault rule: {}{reason}", prefix(rule))]
+    Rule {
+        /// The rule's name or spec, when known.
+        rule: Option<String>,
+        /// What is wrong with it.
+        #[source]
+        reason: RuleError,
+    },
     /// An action name nobody knows.
     #[error("unknown fault action {name:?}; valid actions: {}", Fault::NAMES.join(", "))]
     UnknownAction {
@@ -42,6 +48,13 @@ pub enum FaultError {
     /// No rule has this id.
     #[error("no fault rule with id {0:?}")]
     NotFound(String),
+}
+
+/// `"name: "` before a reason, when the rule has a name.
+fn prefix(rule: &Option<String>) -> String {
+    rule.as_deref()
+        .map(|r| format!("{r}: "))
+        .unwrap_or_default()
 }
 
 /// One invocation as rules see it.
@@ -94,14 +107,37 @@ pub struct ArmedSnapshot {
     pub fired: u64,
 }
 
+impl ArmedSnapshot {
+    /// What is wrong when the rule has an `expect` count it did not fire.
+    pub fn unmet_expectation(&self) -> Option<String> {
+        let expected = self.rule.expect?;
+        (self.fired != expected).then(|| {
+            format!(
+                "fault rule {:?} ({}): expected to fire {expected} time(s), fired {} (matched {})",
+                self.name, self.id, self.fired, self.matched
+            )
+        })
+    }
+}
+
 impl ArmedFault {
     fn new(id: String, rule: FaultRule) -> Result<Self, FaultError> {
-        rule.validate().map_err(FaultError::Rule)?;
-        let re = |r: &Option<String>| r.as_deref().map(Regex::new).transpose();
+        rule.validate()
+            .map_err(|reason| FaultError::Rule { rule: None, reason })?;
+        // `validate` compiled these already; compiling keeps the result.
+        let re = |field: &'static str, r: &Option<String>| {
+            r.as_deref()
+                .map(Regex::new)
+                .transpose()
+                .map_err(|source| FaultError::Rule {
+                    rule: None,
+                    reason: RuleError::Regex { field, source },
+                })
+        };
         Ok(ArmedFault {
-            command: re(&rule.matcher.command).map_err(|e| FaultError::Rule(e.to_string()))?,
-            host: re(&rule.matcher.host).map_err(|e| FaultError::Rule(e.to_string()))?,
-            path: re(&rule.matcher.path).map_err(|e| FaultError::Rule(e.to_string()))?,
+            command: re("command", &rule.matcher.command)?,
+            host: re("host", &rule.matcher.host)?,
+            path: re("path", &rule.matcher.path)?,
             id,
             rule,
             matched: AtomicU64::new(0),
@@ -118,7 +154,7 @@ impl ArmedFault {
             let ok = match inv.tool {
                 Some(name) => name.rsplit('/').next() == Some(tool),
                 // Session depth: the command line runs that program somewhere.
-                None => mentions_program(inv.command, tool),
+                None => crate::cmdline::runs_program(inv.command, tool),
             };
             if !ok {
                 return false;
@@ -167,13 +203,6 @@ impl ArmedFault {
     }
 }
 
-/// Whether a command line runs `program` (as a word, or a path ending in it).
-fn mentions_program(command: &str, program: &str) -> bool {
-    command
-        .split(|c: char| c.is_whitespace() || ";&|()`\"'".contains(c))
-        .any(|w| w == program || w.ends_with(&format!("/{program}")))
-}
-
 /// (host, path) of every URL in `text`.
 fn url_parts(text: &str) -> Vec<(String, String)> {
     text.split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
@@ -193,8 +222,15 @@ fn url_parts(text: &str) -> Vec<(String, String)> {
 /// The rules armed on one instance, and the seeded RNG their odds use.
 pub struct FaultSet {
     rules: RwLock<Vec<Arc<ArmedFault>>>,
+    seed: u64,
     rng: Mutex<ChaCha8Rng>,
     next_id: AtomicU64,
+}
+
+/// The fault RNG's stream for an instance seed: a stream of its own, so
+/// faults do not shift the tools' draws.
+fn fault_rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)
 }
 
 impl FaultSet {
@@ -202,8 +238,8 @@ impl FaultSet {
     pub fn new(seed: u64) -> Self {
         FaultSet {
             rules: RwLock::new(Vec::new()),
-            // A stream of its own, so faults do not shift the tools' draws.
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473)),
+            seed,
+            rng: Mutex::new(fault_rng(seed)),
             next_id: AtomicU64::new(1),
         }
     }
@@ -219,8 +255,10 @@ impl FaultSet {
     /// Arms every rule or none: one invalid rule refuses the whole batch.
     pub fn arm_all(&self, rules: Vec<FaultRule>) -> Result<Vec<String>, FaultError> {
         for r in &rules {
-            r.validate()
-                .map_err(|e| FaultError::Rule(format!("{}: {e}", r.display_name())))?;
+            r.validate().map_err(|reason| FaultError::Rule {
+                rule: Some(r.display_name()),
+                reason,
+            })?;
         }
         rules.into_iter().map(|r| self.arm(r)).collect()
     }
@@ -238,6 +276,18 @@ impl FaultSet {
     /// Removes every rule.
     pub fn clear(&self) {
         self.write().clear();
+    }
+
+    /// Back to the start: no rule, ids from `f1` again and the odds drawn
+    /// from the seed's first draw, so a run after a reset repeats a run
+    /// after start.
+    pub fn reset(&self) {
+        let mut rules = self.write();
+        rules.clear();
+        self.next_id.store(1, Ordering::Relaxed);
+        if let Ok(mut rng) = self.rng.lock() {
+            *rng = fault_rng(self.seed);
+        }
     }
 
     /// The armed rules with their counts.
@@ -287,19 +337,16 @@ impl FaultSet {
     pub fn unmet_expectations(&self) -> Vec<String> {
         self.read()
             .iter()
-            .filter_map(|r| {
-                let expected = r.rule.expect?;
-                let fired = r.fired.load(Ordering::Relaxed);
-                (fired != expected).then(|| {
-                    format!(
-                        "fault rule {:?} ({}): expected to fire {expected} time(s), fired {fired} (matched {})",
-                        r.rule.display_name(),
-                        r.id,
-                        r.matched.load(Ordering::Relaxed)
-                    )
-                })
-            })
+            .filter_map(|r| r.snapshot().unmet_expectation())
             .collect()
+    }
+
+    /// The rule with this id, as it stands now.
+    pub fn get(&self, id: &str) -> Option<ArmedSnapshot> {
+        self.read()
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.snapshot())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<ArmedFault>>> {
@@ -511,16 +558,25 @@ mod tests {
     }
 
     #[test]
-    fn session_rules_match_a_program_anywhere_in_the_line() {
-        assert!(mentions_program(
-            "export P=x && cd /tmp && civitdl 1 /x",
-            "civitdl"
-        ));
-        assert!(mentions_program(
-            "/venv/main/bin/civitdl --version",
-            "civitdl"
-        ));
-        assert!(!mentions_program("echo civitdlx", "civitdl"));
+    fn a_reset_repeats_ids_and_odds_from_the_start() {
+        let set = FaultSet::new(9);
+        let run = |set: &FaultSet| {
+            let id = set
+                .arm(
+                    FaultRule::for_tool("wget")
+                        .inject(Fault::Http { status: 500 })
+                        .probability(0.5),
+                )
+                .unwrap();
+            let fired: Vec<bool> = (0..32)
+                .map(|_| !set.decide(Depth::Tool, &inv("wget", "wget x")).is_empty())
+                .collect();
+            (id, fired)
+        };
+        let first = run(&set);
+        set.reset();
+        assert!(set.list().is_empty());
+        assert_eq!(run(&set), first);
     }
 
     #[test]

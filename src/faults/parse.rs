@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Fault, FaultError, FaultRule};
+use super::{Fault, FaultError, FaultRule, RuleError};
 
 /// The syntax of a rule file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +119,14 @@ pub fn parse_rules_file(path: &Path) -> Result<Vec<FaultRule>, FaultError> {
 /// `rotate-host-key`. Keys: `times`, `every`, `after`, `p` (probability),
 /// `host`, `path`, `cmd`, `user`, `instance`, `name`, `expect`.
 pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
-    let bad = |why: String| FaultError::Rule(format!("{spec:?}: {why}"));
+    let bad = |why: String| FaultError::Rule {
+        rule: Some(format!("{spec:?}")),
+        reason: RuleError::Spec(why),
+    };
+    let invalid = |reason: RuleError| FaultError::Rule {
+        rule: Some(format!("{spec:?}")),
+        reason,
+    };
     let mut parts = spec.split(':');
     let tool = parts.next().unwrap_or("").trim();
     let action_text = parts
@@ -230,7 +237,7 @@ pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
             }
         }
     }
-    rule.validate().map_err(bad)?;
+    rule.validate().map_err(invalid)?;
     Ok(rule)
 }
 

@@ -4,6 +4,42 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Why a rule cannot be armed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// An `http` status outside 100..=599.
+    #[error("HTTP status {0} is not in 100..=599")]
+    HttpStatus(u16),
+    /// A percentage over 100.
+    #[error("percent {0} is not in 0..=100")]
+    Percent(u8),
+    /// A `slow` rate of 0.
+    #[error("bytes_per_s must be > 0")]
+    ZeroRate,
+    /// An exit code outside 0..=255.
+    #[error("exit code {0} is not in 0..=255")]
+    ExitCode(i32),
+    /// A probability outside 0..=1.
+    #[error("probability {0} is not in 0..=1")]
+    Probability(f64),
+    /// `every: 0`.
+    #[error("every must be >= 1")]
+    EveryZero,
+    /// A `match` regex that does not compile.
+    #[error("match.{field}: {source}")]
+    Regex {
+        /// The matcher field (`command`, `host`, `path`).
+        field: &'static str,
+        /// The regex error.
+        #[source]
+        source: regex::Error,
+    },
+    /// A `--fail` spec that does not read (its syntax, not its values).
+    #[error("{0}")]
+    Spec(String),
+}
+
 /// What a fault does, at one of three depths (see [`Fault::depth`]).
 /// Units are in the field names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -154,25 +190,22 @@ impl Fault {
     }
 
     /// Checks the values a rule file cannot type (ranges).
-    pub fn validate(&self) -> Result<(), String> {
-        let pct = |p: u8| {
-            if p <= 100 {
-                Ok(())
-            } else {
-                Err(format!("percent {p} is not in 0..=100"))
-            }
-        };
+    pub fn validate(&self) -> Result<(), RuleError> {
         match self {
             Fault::Http { status } if !(100..=599).contains(status) => {
-                Err(format!("HTTP status {status} is not in 100..=599"))
+                Err(RuleError::HttpStatus(*status))
             }
             Fault::DropAt { percent }
             | Fault::StallAt { percent, .. }
             | Fault::DiskFull { percent }
-            | Fault::DisconnectAt { percent } => pct(*percent),
-            Fault::Slow { bytes_per_s: 0 } => Err("bytes_per_s must be > 0".into()),
+            | Fault::DisconnectAt { percent }
+                if *percent > 100 =>
+            {
+                Err(RuleError::Percent(*percent))
+            }
+            Fault::Slow { bytes_per_s: 0 } => Err(RuleError::ZeroRate),
             Fault::ExitCode { code } if !(0..=255).contains(code) => {
-                Err(format!("exit code {code} is not in 0..=255"))
+                Err(RuleError::ExitCode(*code))
             }
             _ => Ok(()),
         }
@@ -357,16 +390,13 @@ impl FaultRule {
     }
 
     /// Checks ranges and regexes; a rule that fails here is never armed.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RuleError> {
         self.action.validate()?;
         if !(0.0..=1.0).contains(&self.odds.probability) {
-            return Err(format!(
-                "probability {} is not in 0..=1",
-                self.odds.probability
-            ));
+            return Err(RuleError::Probability(self.odds.probability));
         }
         if self.odds.every == Some(0) {
-            return Err("every must be >= 1".into());
+            return Err(RuleError::EveryZero);
         }
         for (field, re) in [
             ("command", &self.matcher.command),
@@ -374,7 +404,7 @@ impl FaultRule {
             ("path", &self.matcher.path),
         ] {
             if let Some(re) = re {
-                regex::Regex::new(re).map_err(|e| format!("match.{field}: {e}"))?;
+                regex::Regex::new(re).map_err(|source| RuleError::Regex { field, source })?;
             }
         }
         Ok(())

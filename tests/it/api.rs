@@ -781,6 +781,10 @@ async fn the_journal_is_queried_and_reset_over_http() {
     assert_eq!(code, StatusCode::OK);
     assert!(gpu.journal().is_empty());
     assert!(gpu.instance().faults.list().is_empty());
+    // A run after a reset repeats one after start: rule ids begin again.
+    let (code, armed) = post(&state, "/__admin/faults", json!({"spec": "wget:http=404"})).await;
+    assert_eq!(code, StatusCode::CREATED, "{armed}");
+    assert_eq!(armed["armed"][0]["id"], "f1", "{armed}");
 }
 
 // ---- over a real socket ----

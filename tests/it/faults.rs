@@ -124,11 +124,11 @@ async fn host_key_rotation_fails_a_strict_client_and_runs_nothing() {
 #[tokio::test]
 async fn refused_auth_and_reset_connections_exit_255() {
     let gpu = FakeInstance::start().await.unwrap();
-    let id = gpu.mount(FaultRule::new(Fault::RefuseAuth)).unwrap();
+    let refuse = gpu.mount(FaultRule::new(Fault::RefuseAuth)).unwrap();
     let ran = ssh(&gpu, &[], "true").await;
     assert_eq!(ran.status, 255);
     assert!(ran.stderr.contains("Permission denied"), "{}", ran.stderr);
-    gpu.instance().faults.disarm(&id).unwrap();
+    refuse.remove().unwrap();
 
     gpu.mount(FaultRule::new(Fault::ResetConnection).times(1))
         .unwrap();
@@ -232,15 +232,24 @@ async fn the_journal_records_who_ran_what_and_how_it_ended() {
 async fn rules_change_while_the_server_runs_and_a_bad_one_changes_nothing() {
     let gpu = FakeInstance::start().await.unwrap();
     let faults = &gpu.instance().faults;
-    let id = gpu
+    let exit4 = gpu
         .mount(FaultRule::for_tool("true").inject(Fault::ExitCode { code: 4 }))
         .unwrap();
     assert_eq!(gpu.exec("true").await.unwrap().status, Some(4));
-    assert!(gpu
+    assert_eq!(exit4.hits(), 1);
+    let refused = gpu
         .mount(FaultRule::new(Fault::DropAt { percent: 200 }))
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        fakessh::faults::FaultError::Rule {
+            reason: fakessh::faults::RuleError::Percent(200),
+            ..
+        }
+    ));
     assert_eq!(faults.list().len(), 1);
-    faults.disarm(&id).unwrap();
+    faults.disarm(exit4.id()).unwrap();
+    assert_eq!(exit4.hits(), 0, "gone");
     assert!(faults.list().is_empty());
     assert_eq!(gpu.exec("true").await.unwrap().status, Some(0));
     assert!(faults.disarm("f99").is_err());
@@ -388,4 +397,49 @@ async fn a_short_stall_is_observable_at_scale_one_and_does_not_slow_other_sessio
         other_done < stalled_done,
         "the other session waited for the stall"
     );
+}
+
+#[tokio::test]
+async fn a_scoped_rule_lives_as_long_as_its_guard() {
+    let gpu = fakessh::FakeInstance::start().await.unwrap();
+    {
+        let guard = gpu
+            .mount_as_scoped(
+                FaultRule::for_tool("true")
+                    .inject(Fault::ExitCode { code: 7 })
+                    .expect(1),
+            )
+            .unwrap();
+        assert_eq!(gpu.exec("true").await.unwrap().status, Some(7));
+        assert_eq!((guard.hits(), guard.matched()), (1, 1));
+    }
+    assert!(
+        gpu.instance().faults.list().is_empty(),
+        "dropping the guard removed it"
+    );
+    assert_eq!(gpu.exec_as("ubuntu", "true").await.unwrap().status, Some(0));
+    assert!(
+        gpu.ran(r"^tr(ue").is_err(),
+        "a bad regex is an error, not a panic"
+    );
+    assert_eq!(gpu.ran("^true$").unwrap().len(), 2);
+}
+
+#[test]
+#[should_panic(expected = "expected to fire 2 time(s), fired 0")]
+fn a_scoped_rule_checks_its_expectation_when_its_guard_drops() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let gpu = FakeInstance::start().await.unwrap();
+        let _guard = gpu
+            .mount_as_scoped(
+                FaultRule::for_tool("wget")
+                    .inject(Fault::Http { status: 404 })
+                    .expect(2),
+            )
+            .unwrap();
+    });
 }
