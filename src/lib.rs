@@ -13,6 +13,7 @@ pub mod faults;
 pub mod fixture;
 pub mod fleet;
 pub mod instance;
+pub mod jobs;
 pub mod journal;
 pub mod limits;
 pub mod program;

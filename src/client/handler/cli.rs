@@ -13,9 +13,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
 use super::{Handler, HandlerConfig, HandlerEvent, Observer, RunSummary};
-use crate::client::queue::JobStatus;
-use crate::client::status::{StatusEntry, StatusFile};
 use crate::client::{Error, Result};
+use crate::jobs;
+use crate::jobs::queue::JobStatus;
+use crate::jobs::status::{StatusEntry, StatusFile};
 
 /// The `fakessh handler` flags.
 #[derive(clap::Args, Debug, Clone)]
@@ -269,11 +270,11 @@ fn progress_text(p: &Map<String, Value>) -> String {
 /// writer's count is `n` and the total is `W * n`.
 pub fn stress_status_writes(path: &std::path::Path, writer: &str, n: u64) -> Result<()> {
     let file = StatusFile::new(path);
-    let blank = |id: &str| -> Result<StatusEntry> {
+    let blank = |id: &str| -> jobs::Result<StatusEntry> {
         serde_json::from_value(serde_json::json!({
             "id": id, "instance_id": "stress", "status": JobStatus::Pending
         }))
-        .map_err(Error::Serialize)
+        .map_err(jobs::Error::Serialize)
     };
     let mine = format!("stress-{writer}");
     for _ in 0..n {

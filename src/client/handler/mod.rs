@@ -37,12 +37,13 @@ use tokio::time::Instant;
 
 pub mod cli;
 
-use crate::client::connection::SshTarget;
 use crate::client::progress::{progress_json, ErrorKind, Event, ProgressStream, Tool};
-use crate::client::queue::{Job, JobStatus, Queue};
 use crate::client::ssh::{remote_command, ExecLimits, ExecOutcome, SshClient, SshConfig};
-use crate::client::status::{StatusEntry, StatusFile};
-use crate::client::{time, Error, Result};
+use crate::client::{Error, Result};
+use crate::jobs::connection::SshTarget;
+use crate::jobs::queue::{Job, JobStatus, Queue};
+use crate::jobs::status::{StatusEntry, StatusFile};
+use crate::jobs::time;
 
 /// Everything the handler needs to know; [`HandlerConfig::new`] fills in
 /// the defaults.
@@ -428,13 +429,13 @@ impl Handler {
         let shared = &self.shared;
         let limit = shared.config.per_instance.max(1);
         let owner = &shared.owner;
-        let claimable = |jobs: &crate::client::store::Records<Job>,
+        let claimable = |jobs: &crate::jobs::store::Records<Job>,
                          counts: &HashMap<String, usize>| {
             jobs.pending()
                 .iter()
                 .any(|j| counts.get(&slot(j)).copied().unwrap_or(0) < limit)
         };
-        let live = |jobs: &crate::client::store::Records<Job>| {
+        let live = |jobs: &crate::jobs::store::Records<Job>| {
             jobs.iter()
                 .filter(|j| match j.status {
                     JobStatus::Pending => true,
@@ -532,7 +533,7 @@ fn slot(job: &Job) -> String {
     })
 }
 
-fn source_text(e: &Error) -> String {
+fn source_text(e: &crate::jobs::Error) -> String {
     std::error::Error::source(e)
         .map(|s| s.to_string())
         .unwrap_or_default()
@@ -880,9 +881,9 @@ impl Change {
         )
     }
 
-    fn apply_status(&self, entries: &mut crate::client::store::Records<StatusEntry>) {
+    fn apply_status(&self, entries: &mut crate::jobs::store::Records<StatusEntry>) {
         let now = time::now_iso8601();
-        let with = |entries: &mut crate::client::store::Records<StatusEntry>,
+        let with = |entries: &mut crate::jobs::store::Records<StatusEntry>,
                     id: &str,
                     f: &mut dyn FnMut(&mut StatusEntry)| {
             if let Ok(e) = entries.get_mut(id) {
@@ -945,7 +946,7 @@ impl Change {
         }
     }
 
-    fn apply_queue(&self, jobs: &mut crate::client::store::Records<Job>) {
+    fn apply_queue(&self, jobs: &mut crate::jobs::store::Records<Job>) {
         let (id, status, completed) = match self {
             Change::Command { id, completed, .. } => (id, None, *completed),
             Change::Finished {
