@@ -117,7 +117,8 @@ impl HandlerArgs {
 /// exits 0 when every job it ran completed, 1 otherwise.
 pub async fn run(args: HandlerArgs) -> Result<ExitCode> {
     if let Some(n) = args.stress_status_writes {
-        stress_status_writes(&args.status, &args.stress_writer, n)?;
+        let (path, writer) = (args.status.clone(), args.stress_writer.clone());
+        jobs::blocking(move || stress_status_writes(&path, &writer, n)).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let io = |source| Error::Io {
@@ -268,7 +269,7 @@ fn progress_text(p: &Map<String, Value>) -> String {
 /// read-modify-writes, each bumping `count` on this writer's entry and on a
 /// shared `stress-total` entry. With W writers, nothing lost means every
 /// writer's count is `n` and the total is `W * n`.
-pub fn stress_status_writes(path: &std::path::Path, writer: &str, n: u64) -> Result<()> {
+pub fn stress_status_writes(path: &std::path::Path, writer: &str, n: u64) -> jobs::Result<()> {
     let file = StatusFile::new(path);
     let blank = |id: &str| -> jobs::Result<StatusEntry> {
         serde_json::from_value(serde_json::json!({
