@@ -239,34 +239,29 @@ impl Client {
         let d = self.dir.clone();
         let k = self.rng.gen_range(0..40);
         let quiet = if self.rng.gen_bool(0.5) { "-q " } else { "" };
-        let ran = self
-            .run_on(
-                Conn::Faulty,
-                &format!(
-                "mkdir -p {d} && wget {quiet}-P {d} https://huggingface.co/soak/repo/resolve/main/f{k}.safetensors"
-            ),
-            )
-            .await?;
-        // Faults fail some (exit 8, or a disconnect): what matters is an end.
-        if ran.status.is_some() {
-            ran.exited("wget")?;
-        }
-        Ok(())
+        let url = format!("https://huggingface.co/soak/repo/resolve/main/f{k}.safetensors");
+        self.download("wget", format!("mkdir -p {d} && wget {quiet}-P {d} {url}"))
+            .await
     }
 
     async fn civitdl(&mut self) -> anyhow::Result<()> {
         let d = self.dir.clone();
         let id = self.rng.gen_range(100_000..100_040);
-        let ran = self
-            .run_on(
-                Conn::Faulty,
-                &format!(
-                "mkdir -p {d} && civitdl \"https://civitai.com/models/{id}\" {d} --retry-count 1 --pause-time 0"
-            ),
-            )
-            .await?;
+        let url = format!("https://civitai.com/models/{id}");
+        let flags = "--retry-count 1 --pause-time 0";
+        self.download(
+            "civitdl",
+            format!("mkdir -p {d} && civitdl \"{url}\" {d} {flags}"),
+        )
+        .await
+    }
+
+    /// Runs a download on the connection faults may drop.
+    async fn download(&mut self, tool: &str, command: String) -> anyhow::Result<()> {
+        let ran = self.run_on(Conn::Faulty, &command).await?;
+        // Faults fail some (exit 8, or a disconnect): what matters is an end.
         if ran.status.is_some() {
-            ran.exited("civitdl")?;
+            ran.exited(tool)?;
         }
         Ok(())
     }
