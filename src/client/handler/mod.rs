@@ -23,12 +23,13 @@
 //!   HOST_VERIFICATION_NEEDED.
 //! - On shutdown, running jobs are stopped and go back to PENDING (their
 //!   finished commands stay done): nothing is lost.
-
 //!
 //! The rooms: `config` (what it is told), `scheduler` (the run loop and
 //! its limits), `claim` (taking jobs under the queue's lock), `job` (one
 //! job's commands and retries), `verdict` (what a command's exit and output
-//! mean) and `status_writer` (the one task writing both files).
+//! mean) and `status_writer` (the one task writing both files). Claims and
+//! writes take the files' `flock`, so they run through [`crate::jobs::blocking`],
+//! never on a runtime thread.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -132,6 +133,8 @@ pub struct Handler {
     shared: Arc<Shared>,
 }
 
+/// What the handler's tasks share: the config, the SSH client, both files,
+/// this handler's claim mark and the observer.
 struct Shared {
     config: HandlerConfig,
     ssh: SshClient,
