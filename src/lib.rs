@@ -15,6 +15,7 @@ pub mod faults;
 pub mod fixture;
 pub mod fleet;
 pub mod instance;
+pub mod jobs;
 pub mod journal;
 pub mod limits;
 pub mod program;

@@ -244,16 +244,10 @@ fn raise_fd_limit() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A bench serves its own load in-process: per-command logs would drown its table.
-    let default_filter = match cli.command {
-        Command::Bench(_) => "fakessh=warn,russh=warn",
-        _ => "fakessh=info,russh=warn",
-    };
+    let bench = matches!(cli.command, Command::Bench(_));
+    let rust_log = std::env::var(tracing_subscriber::EnvFilter::DEFAULT_ENV).ok();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
+        .with_env_filter(log_filter(bench, rust_log.as_deref()))
         .with_writer(std::io::stderr)
         .init();
     raise_fd_limit();
@@ -271,6 +265,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log filter: `RUST_LOG` when it parses, else fakessh at info. A bench
+/// serves its own load in-process, and its servers' lines (one per
+/// connection, exec and subsystem) would drown its table: for a bench they
+/// stay at warn, whatever `RUST_LOG` asks for everything else, unless it
+/// names `fakessh::server` itself.
+fn log_filter(bench: bool, rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let default = if bench {
+        "fakessh=warn,russh=warn"
+    } else {
+        "fakessh=info,russh=warn"
+    };
+    let filter = rust_log
+        .and_then(|s| tracing_subscriber::EnvFilter::try_new(s).ok())
+        .unwrap_or_else(|| default.into());
+    if bench && !rust_log.is_some_and(|s| s.contains("fakessh::server")) {
+        let quiet = "fakessh::server=warn".parse().expect("a valid directive");
+        return filter.add_directive(quiet);
+    }
+    filter
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -525,4 +540,56 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         instance.journal.flush();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// What a server line and a handler line at info leave on the log.
+    fn logged(bench: bool, rust_log: Option<&str>) -> String {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(log_filter(bench, rust_log))
+            .with_writer(move || Sink(sink.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "fakessh::server::session", "exec");
+            tracing::info!(target: "fakessh::client::handler", "retrying");
+        });
+        let text = buf.lock().unwrap().clone();
+        String::from_utf8(text).unwrap()
+    }
+
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_bench_keeps_its_servers_quiet_even_under_rust_log() {
+        for rust_log in [None, Some("info"), Some("fakessh=debug")] {
+            let text = logged(true, rust_log);
+            assert!(!text.contains("exec"), "{rust_log:?}: {text}");
+        }
+        assert!(logged(true, Some("info")).contains("retrying"));
+        assert!(logged(true, Some("fakessh::server=info")).contains("exec"));
+    }
+
+    #[test]
+    fn serve_logs_every_exec_at_info_as_before() {
+        assert!(logged(false, None).contains("exec"));
+        assert!(logged(false, Some("info")).contains("exec"));
+        assert!(!logged(false, Some("warn")).contains("exec"));
+    }
 }

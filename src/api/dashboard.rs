@@ -9,8 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
 use super::downloads::snapshot;
-use super::error::blocking;
 use super::{auth, instances, AppState};
+use crate::jobs::blocking;
 
 const PAGE: &str = include_str!("assets/dashboard.html");
 const SCRIPT: &str = include_str!("assets/dashboard.js");

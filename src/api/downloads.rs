@@ -7,13 +7,14 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::error::{blocking, ApiJson, ApiPath, ApiQuery};
+use super::error::{ApiJson, ApiPath, ApiQuery};
 use super::resources::{self, ResourceError};
 use super::{ApiError, AppState};
-use crate::client::connection::SshTarget;
-use crate::client::queue::{Job, JobStatus};
-use crate::client::status::StatusEntry;
-use crate::client::store::Records;
+use crate::jobs::blocking;
+use crate::jobs::connection::SshTarget;
+use crate::jobs::queue::{Job, JobStatus};
+use crate::jobs::status::StatusEntry;
+use crate::jobs::store::Records;
 
 /// `POST /downloads/queue`.
 #[derive(Debug, Deserialize)]
@@ -262,7 +263,7 @@ pub(super) async fn retry(
             entry.total_commands = job.total_commands;
             Ok(entry.clone())
         })?;
-        Ok(entry)
+        Ok::<_, ApiError>(entry)
     })
     .await?;
     Ok(Json(json!({
@@ -285,8 +286,8 @@ pub(super) async fn delete(
         let from_status = state.inner.status.update(|status| Ok(status.remove(&id)))?;
         match (from_queue, from_status) {
             (
-                Err(crate::client::Error::UnknownJob { .. }),
-                Err(crate::client::Error::UnknownJob { .. }),
+                Err(crate::jobs::Error::UnknownJob { .. }),
+                Err(crate::jobs::Error::UnknownJob { .. }),
             ) => Err(ApiError::NotFound(format!("unknown job id {id:?}"))),
             _ => Ok(()),
         }

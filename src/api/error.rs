@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use super::server::BodyTimeout;
-use crate::client;
+use crate::jobs;
 
 /// The largest request body accepted (1 MiB); more is a 413.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -101,13 +101,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<client::Error> for ApiError {
-    fn from(e: client::Error) -> Self {
+impl From<jobs::Error> for ApiError {
+    fn from(e: jobs::Error) -> Self {
         match e {
-            client::Error::UnknownJob { id } => {
-                ApiError::NotFound(format!("unknown job id {id:?}"))
-            }
-            client::Error::Connection { .. } => ApiError::BadRequest(e.to_string()),
+            jobs::Error::UnknownJob { id } => ApiError::NotFound(format!("unknown job id {id:?}")),
+            jobs::Error::Connection { .. } => ApiError::BadRequest(e.to_string()),
             other => {
                 let mut text = other.to_string();
                 let mut source = std::error::Error::source(&other);
@@ -221,12 +219,4 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map(|q| ApiQuery(q.0))
             .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
     }
-}
-
-/// Runs blocking file work (the queue and status files lock with `flock`)
-/// off the async threads.
-pub async fn blocking<R: Send + 'static>(
-    work: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
-) -> Result<R, ApiError> {
-    tokio::task::spawn_blocking(work).await?
 }

@@ -29,8 +29,8 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::downloads::snapshot;
-use super::error::blocking;
 use super::{auth, instances, AppState};
+use crate::jobs::blocking;
 
 /// How often the files are checked.
 const POLL: Duration = Duration::from_millis(200);

@@ -9,9 +9,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::{blocking, ApiQuery};
+use super::error::ApiQuery;
 use super::{ApiError, AppState};
 use crate::instance::Instance;
+use crate::jobs::blocking;
 
 /// Journal entries shown per instance in summaries.
 const JOURNAL_TAIL: usize = 10;

@@ -51,9 +51,9 @@ use axum::Router;
 pub use error::{ApiError, BODY_LIMIT};
 pub use server::{start, HttpLimits, RunningApi};
 
-use crate::client::queue::Queue;
-use crate::client::status::StatusFile;
 use crate::instance::Instance;
+use crate::jobs::queue::Queue;
+use crate::jobs::status::StatusFile;
 
 /// What the API serves: the queue and status files, the resources
 /// directory, the fake instances of this process and the admin token.

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use fakessh::client::handler::{Handler, HandlerConfig};
 use fakessh::client::progress::{AutoParser, ProgressStream};
-use fakessh::client::queue::{Job, JobStatus, Queue};
-use fakessh::client::status::{StatusEntry, StatusFile};
 use fakessh::fixture::FakeInstance;
+use fakessh::jobs::queue::{Job, JobStatus, Queue};
+use fakessh::jobs::status::{StatusEntry, StatusFile};
 use fakessh::tools::catalog::FileEntry;
 use fakessh::tools::Catalog;
 

@@ -19,8 +19,8 @@ use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCerti
 use russh::ChannelMsg;
 use tokio::time::Instant;
 
-use super::connection::SshTarget;
 use super::progress::Tool;
+use crate::jobs::connection::SshTarget;
 
 /// What `ssh` itself exits with when the connection fails.
 pub const SSH_FAILURE: u32 = 255;
@@ -337,7 +337,7 @@ impl SshClient {
         let key = self.key(&key_path)?;
         let host = target.host.to_string();
         let addr = match &target.host {
-            super::connection::Host::V6(a) => format!("[{a}]:{}", target.port),
+            crate::jobs::connection::Host::V6(a) => format!("[{a}]:{}", target.port),
             _ => format!("{host}:{}", target.port),
         };
         let timeout = self.config.connect_timeout;
@@ -408,9 +408,9 @@ impl SshClient {
         key_path: &Path,
     ) -> Result<russh::client::Handle<Verifier>, SshError> {
         let ip: std::net::IpAddr = match &target.host {
-            super::connection::Host::V4(a) => (*a).into(),
-            super::connection::Host::V6(a) => (*a).into(),
-            super::connection::Host::Name(name) => {
+            crate::jobs::connection::Host::V4(a) => (*a).into(),
+            crate::jobs::connection::Host::V6(a) => (*a).into(),
+            crate::jobs::connection::Host::Name(name) => {
                 let mut found = tokio::net::lookup_host((name.as_str(), target.port))
                     .await
                     .map_err(|e| SshError::Dns {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fakessh::api::{AppConfig, AppState};
-use fakessh::client::queue::{Job, JobStatus, Queue};
-use fakessh::client::status::{StatusEntry, StatusFile};
 use fakessh::faults::{Fault, FaultRule};
 use fakessh::fixture::FakeInstance;
+use fakessh::jobs::queue::{Job, JobStatus, Queue};
+use fakessh::jobs::status::{StatusEntry, StatusFile};
 use serde_json::{json, Map, Value};
 
 const WAIT: Duration = Duration::from_secs(60);

@@ -6,10 +6,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fakessh::client::handler::{Handler, HandlerConfig, RunSummary};
-use fakessh::client::queue::{Job, JobStatus, Queue};
-use fakessh::client::status::{StatusEntry, StatusFile};
 use fakessh::faults::{Fault, FaultRule};
 use fakessh::fixture::{FakeInstance, FakeInstanceBuilder};
+use fakessh::jobs::queue::{Job, JobStatus, Queue};
+use fakessh::jobs::status::{StatusEntry, StatusFile};
 use fakessh::tools::catalog::FileEntry;
 use fakessh::tools::Catalog;
 

@@ -13,9 +13,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
 use super::{Handler, HandlerConfig, HandlerEvent, Observer, RunSummary};
-use crate::client::queue::JobStatus;
-use crate::client::status::{StatusEntry, StatusFile};
 use crate::client::{Error, Result};
+use crate::jobs;
+use crate::jobs::queue::JobStatus;
+use crate::jobs::status::{StatusEntry, StatusFile};
 
 /// The `fakessh handler` flags.
 #[derive(clap::Args, Debug, Clone)]
@@ -116,7 +117,8 @@ impl HandlerArgs {
 /// exits 0 when every job it ran completed, 1 otherwise.
 pub async fn run(args: HandlerArgs) -> Result<ExitCode> {
     if let Some(n) = args.stress_status_writes {
-        stress_status_writes(&args.status, &args.stress_writer, n)?;
+        let (path, writer) = (args.status.clone(), args.stress_writer.clone());
+        jobs::blocking(move || stress_status_writes(&path, &writer, n)).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let io = |source| Error::Io {
@@ -267,13 +269,13 @@ fn progress_text(p: &Map<String, Value>) -> String {
 /// read-modify-writes, each bumping `count` on this writer's entry and on a
 /// shared `stress-total` entry. With W writers, nothing lost means every
 /// writer's count is `n` and the total is `W * n`.
-pub fn stress_status_writes(path: &std::path::Path, writer: &str, n: u64) -> Result<()> {
+pub fn stress_status_writes(path: &std::path::Path, writer: &str, n: u64) -> jobs::Result<()> {
     let file = StatusFile::new(path);
-    let blank = |id: &str| -> Result<StatusEntry> {
+    let blank = |id: &str| -> jobs::Result<StatusEntry> {
         serde_json::from_value(serde_json::json!({
             "id": id, "instance_id": "stress", "status": JobStatus::Pending
         }))
-        .map_err(Error::Serialize)
+        .map_err(jobs::Error::Serialize)
     };
     let mine = format!("stress-{writer}");
     for _ in 0..n {

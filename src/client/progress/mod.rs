@@ -20,6 +20,7 @@ mod curl;
 mod git;
 mod hf;
 mod lines;
+mod status;
 mod tqdm;
 mod units;
 mod wget;

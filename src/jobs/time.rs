@@ -1,7 +1,11 @@
 //! ISO-8601 UTC timestamps with one `Z`, as the original app writes them
-//! (`2026-11-26T09:47:36.123456Z`), formatted by hand from [`SystemTime`].
+//! (`2026-11-26T09:47:36.123456Z`). The calendar is chrono's; the parsing
+//! is by hand because the original's files hold forms no strict parser
+//! takes (`+00:00Z`, no offset at all).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 pub fn now_iso8601() -> String {
@@ -11,17 +15,10 @@ pub fn now_iso8601() -> String {
 /// `t` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (microseconds, like Python's
 /// `isoformat()`); times before 1970 are clamped to the epoch.
 pub fn format_iso8601(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, day) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_micros()
-    )
+    let since_epoch = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    DateTime::<Utc>::from(UNIX_EPOCH + since_epoch)
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.frac]` followed by `Z`, `+00:00`, nothing
@@ -63,34 +60,13 @@ pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
         }
         _ => return None,
     };
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    // Counted from the month's first day, so a day past the month's end
+    // (Feb 31) rolls over as it always has instead of being refused.
+    let month = NaiveDate::from_ymd_opt(y as i32, mo as u32, 1)?;
+    let month_start = month.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+    let secs = month_start + (d - 1) * 86_400 + h * 3600 + mi * 60 + se - offset;
     let secs = u64::try_from(secs).ok()?;
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// Days since 1970-01-01 to (year, month, day); Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// (year, month, day) to days since 1970-01-01.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -127,5 +103,13 @@ mod tests {
             let t = UNIX_EPOCH + Duration::from_secs(secs);
             assert_eq!(parse_iso8601(&format_iso8601(t)), Some(t));
         }
+    }
+
+    #[test]
+    fn a_day_past_the_months_end_rolls_over_as_before() {
+        assert_eq!(
+            parse_iso8601("2026-02-31T00:00:00Z"),
+            parse_iso8601("2026-03-03T00:00:00Z")
+        );
     }
 }

@@ -145,7 +145,7 @@ impl Records<Job> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::Error;
+    use crate::jobs::Error;
 
     const ORIGINAL: &str = r#"[
   {

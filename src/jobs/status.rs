@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::progress::{progress_json, Event};
 use super::queue::{Job, JobStatus};
 use super::store::{JsonStore, Record, Records};
 use super::{time, Result};
@@ -131,23 +130,6 @@ impl StatusEntry {
         self.ssh_connection = Some(ssh_connection.to_string());
     }
 
-    /// Folds a parser event into `progress` (progress and completion events
-    /// only); returns whether anything changed.
-    pub fn apply(&mut self, event: &Event) -> bool {
-        match progress_json(event) {
-            Some(Value::Object(map)) => {
-                if matches!(event, Event::Complete { .. }) {
-                    self.progress.insert("percent".into(), Value::from(100));
-                } else {
-                    self.progress = map;
-                }
-                self.touch();
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Stamps `updated_at` with now.
     pub fn touch(&mut self) {
         self.updated_at = time::now_iso8601();
@@ -177,8 +159,7 @@ impl Records<StatusEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::progress::{Progress, Stage};
-    use crate::client::Error;
+    use crate::jobs::Error;
 
     #[test]
     fn status_entries_follow_the_originals_shape() {
@@ -193,13 +174,6 @@ mod tests {
             s.modify(&job.id, |e| {
                 e.set_status(JobStatus::Running);
                 e.command_index = 1;
-                e.apply(&Event::Progress(Progress {
-                    stage: Some(Stage::Download),
-                    percent: Some(42.0),
-                    speed: Some("1.43MB/s".into()),
-                    downloaded_bytes: Some(5),
-                    ..Progress::default()
-                }));
             })
         })
         .unwrap();
@@ -209,10 +183,6 @@ mod tests {
         assert_eq!(e["status"], "RUNNING");
         assert_eq!(e["instance_id"], "10_1_2_3");
         assert_eq!(e["command_index"], 1);
-        assert_eq!(
-            e["progress"],
-            serde_json::json!({"percent": 42, "speed": "1.43MB/s", "stage": "download"})
-        );
         assert!(e.get("error").is_none());
         assert!(e["updated_at"].as_str().unwrap().ends_with('Z'));
 
