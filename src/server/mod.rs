@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod channel;
+mod context;
 pub mod keys;
 mod session;
 mod sftp;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::keys::PrivateKey;
-use russh::{MethodKind, MethodSet, SshId};
+use russh::SshId;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -110,16 +111,11 @@ impl RunningServer {
     }
 }
 
-/// Methods offered to clients: keys and passwords, nothing interactive.
-fn methods() -> MethodSet {
-    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
-}
-
 /// russh's settings for one host key.
 fn russh_config(host_key: PrivateKey, limits: &ConnectionLimits) -> russh::server::Config {
     russh::server::Config {
         server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
-        methods: methods(),
+        methods: auth::methods(),
         // OpenSSH probes with `none` first; russh's default 1 s penalty
         // would slow every login.
         auth_rejection_time: Duration::from_millis(50),
@@ -172,16 +168,16 @@ pub async fn start(
     let connections = Arc::new(AtomicUsize::new(0));
     let channels = Arc::new(AtomicUsize::new(0));
     let auth = Arc::new(config.auth.clone());
-    let accept_task = tokio::spawn(accept_loop(
+    let accept_task = tokio::spawn(accept_loop(Acceptor {
         listener,
-        [main_config, rotated_config],
+        configs: [main_config, rotated_config],
         instance,
         auth,
-        config.limits.clone(),
-        shutdown_rx,
-        connections.clone(),
-        channels.clone(),
-    ));
+        limits: config.limits.clone(),
+        shutdown: shutdown_rx,
+        connections: connections.clone(),
+        channels: channels.clone(),
+    }));
     Ok(RunningServer {
         local_addr,
         host_key: config.host_key,
@@ -192,17 +188,34 @@ pub async fn start(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn accept_loop(
+/// What the accept loop serves with, made once by [`start`].
+struct Acceptor {
     listener: TcpListener,
-    [config, rotated_config]: [Arc<russh::server::Config>; 2],
+    /// The server's settings, then the same with another host key (served
+    /// when a rotate_host_key fault fires).
+    configs: [Arc<russh::server::Config>; 2],
     instance: Arc<Instance>,
     auth: Arc<AuthPolicy>,
     limits: ConnectionLimits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
+    /// Connections open, shared with [`RunningServer`].
     connections: Arc<AtomicUsize>,
+    /// Session channels running, shared with [`RunningServer`].
     channels: Arc<AtomicUsize>,
-) {
+}
+
+/// Accepts connections until shutdown, each served in its own task.
+async fn accept_loop(acceptor: Acceptor) {
+    let Acceptor {
+        listener,
+        configs: [config, rotated_config],
+        instance,
+        auth,
+        limits,
+        mut shutdown,
+        connections,
+        channels,
+    } = acceptor;
     let local = listener.local_addr().ok();
     // Connections not yet authenticated (MaxStartups, and the fault of that name).
     let starting = Arc::new(AtomicUsize::new(0));

@@ -21,10 +21,10 @@ use russh_sftp::protocol::{
 use russh_sftp::server::StatusReply;
 use tokio::io::AsyncWriteExt;
 
-use super::channel::{ActiveGuard, ChannelContext};
+use super::context::{close_with_status, ActiveGuard, ChannelContext};
 use crate::instance::sandbox::{DirStream, Fs, OpenOptions};
-use crate::instance::Instance;
-use crate::journal::{now_rfc3339, JournalEntry};
+use crate::instance::{home_dir, Instance};
+use crate::journal::{now_rfc3339, EntryKind, JournalEntry};
 
 /// Directory entries sent per `readdir` reply.
 const DIR_CHUNK: usize = 100;
@@ -43,11 +43,7 @@ const PIPE_BUFFER: usize = 512 * 1024;
 /// the exit status). The SFTP server runs in its own task on one end of a
 /// pipe; this task pumps the channel's data through the other end.
 pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: ActiveGuard) {
-    let cwd = if cx.user == "root" {
-        "/root".to_string()
-    } else {
-        format!("/home/{}", cx.user)
-    };
+    let cwd = home_dir(&cx.user);
     tracing::info!(user = %cx.user, peer = ?cx.peer, "sftp session");
     let started = Instant::now();
     let time = now_rfc3339();
@@ -95,11 +91,9 @@ pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: Acti
         exit_code: Some(0),
         stdout_bytes: sent.load(Ordering::Relaxed),
         duration_ms: started.elapsed().as_millis() as u64,
-        ..cx.journal_entry("sftp", "sftp".into())
+        ..cx.journal_entry(EntryKind::Sftp, "sftp".into())
     });
-    let _ = tx.exit_status(0).await;
-    let _ = tx.eof().await;
-    let _ = tx.close().await;
+    close_with_status(&tx, 0).await;
     drop(guard);
 }
 
