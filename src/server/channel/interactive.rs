@@ -7,26 +7,15 @@ use super::command::{run_cancellable, Command, Typeahead};
 use super::io::ChannelIo;
 use super::line_editor::{Edit, LineEditor};
 use super::Ended;
-use crate::instance::BannerMode;
-use crate::program::Input;
 use crate::shell::jobs::HangUp;
-use crate::shell::{Origin, Shell, Stdio};
+use crate::shell::Origin;
 
 /// Runs the interactive shell until the client logs out or leaves.
 /// `chan` has a pty (the caller chose this mode for it).
 pub(super) async fn interactive(chan: &mut ChannelIo) -> Ended {
-    let (stdout, stderr) = chan.outputs();
-    let instance = chan.cx.instance.clone();
-    if instance.config.banner != BannerMode::Off {
-        let _ = stderr.write(instance.banner()).await;
-    }
-    let io = Stdio {
-        stdin: Input::empty().with_terminal(chan.terminal()),
-        stdout: stdout.clone(),
-        stderr,
-    };
-    let max_nesting = instance.config.limits.max_nesting;
-    let mut shell = Shell::new(instance, chan.login_env());
+    let max_nesting = chan.cx.instance.config.limits.max_nesting;
+    let (mut shell, io) = chan.login_shell().await;
+    let stdout = io.stdout.clone();
     let _hang_up = HangUp(shell.jobs());
     let mut editor = LineEditor::default();
     let mut pending = Typeahead::default();

@@ -13,11 +13,12 @@ use russh::server::Msg;
 use russh::{ChannelReadHalf, ChannelWriteHalf};
 
 use super::Ended;
+use crate::instance::BannerMode;
 use crate::journal::{now_rfc3339, EntryKind, JournalEntry};
-use crate::program::{Output, Terminal};
+use crate::program::{Input, Output, Terminal};
 use crate::server::context::{close_with_status, ChannelContext};
 use crate::server::sink::{ChannelSink, CountingSink};
-use crate::shell::CommandTrace;
+use crate::shell::{CommandTrace, Shell, Stdio};
 
 /// The pty a client asked for.
 pub(super) struct PtyState {
@@ -135,6 +136,23 @@ impl ChannelIo {
         }
         env.extend(std::mem::take(&mut self.sent_env));
         env
+    }
+
+    /// A login shell for a shell request, with its stdio (no stdin of its
+    /// own: the session reads the client's input) and the banner written
+    /// unless it is off.
+    pub async fn login_shell(&mut self) -> (Shell, Stdio) {
+        let (stdout, stderr) = self.outputs();
+        let instance = self.cx.instance.clone();
+        if instance.config.banner != BannerMode::Off {
+            let _ = stderr.write(instance.banner()).await;
+        }
+        let stdio = Stdio {
+            stdin: Input::empty().with_terminal(self.terminal()),
+            stdout,
+            stderr,
+        };
+        (Shell::new(instance, self.login_env()), stdio)
     }
 
     /// Marks the start of a command for [`ChannelIo::record`].

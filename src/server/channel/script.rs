@@ -7,25 +7,13 @@ use russh::ChannelMsg;
 use super::command::{run_cancellable, Command, Typeahead};
 use super::io::ChannelIo;
 use super::Ended;
-use crate::instance::BannerMode;
-use crate::program::Input;
 use crate::shell::jobs::HangUp;
 use crate::shell::{Origin, Shell, Stdio};
 
 /// Runs the script the client sends until its end, or until it exits.
 pub(super) async fn script_from_stdin(chan: &mut ChannelIo) -> Ended {
-    let (stdout, stderr) = chan.outputs();
-    let instance = chan.cx.instance.clone();
-    if instance.config.banner != BannerMode::Off {
-        let _ = stderr.write(instance.banner()).await;
-    }
-    let io = Stdio {
-        stdin: Input::empty(),
-        stdout,
-        stderr,
-    };
-    let max_nesting = instance.config.limits.max_nesting;
-    let mut shell = Shell::new(instance, chan.login_env());
+    let max_nesting = chan.cx.instance.config.limits.max_nesting;
+    let (mut shell, io) = chan.login_shell().await;
     let _hang_up = HangUp(shell.jobs());
     let mut input = Typeahead {
         eof: chan.eof,
