@@ -1,6 +1,10 @@
 //! The SSH server: a TCP listener whose connections russh serves with a
 //! [`SessionHandler`](session::SessionHandler) each. [`start`] binds before
 //! it returns, so the address is known at once (port 0 picks a free port).
+//!
+//! `accept` admits connections (limits, connection faults, login grace);
+//! `session` authenticates (`auth`) and opens channels; each channel runs
+//! in `channel` (exec, shell) or `sftp`, both on the shared `context`.
 
 mod accept;
 pub mod auth;

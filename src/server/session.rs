@@ -46,10 +46,7 @@ impl russh::server::Handler for SessionHandler {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
-        Ok(Auth::Reject {
-            proceed_with_methods: Some(auth::methods()),
-            partial_success: false,
-        })
+        Ok(self.decide(false))
     }
 
     async fn auth_publickey_offered(
@@ -193,6 +190,7 @@ impl russh::server::Handler for SessionHandler {
 }
 
 impl SessionHandler {
+    /// Accepts, or rejects listing the methods still worth trying.
     fn decide(&self, ok: bool) -> Auth {
         if ok {
             Auth::Accept
