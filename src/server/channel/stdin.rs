@@ -21,6 +21,7 @@ pub(super) struct StdinPump {
 }
 
 impl StdinPump {
+    /// A pump into `writer`; closed at once when the client already sent eof.
     pub(super) fn new(writer: tokio::io::DuplexStream, eof: bool) -> Self {
         StdinPump {
             writer: (!eof).then_some(writer),
@@ -30,6 +31,7 @@ impl StdinPump {
         }
     }
 
+    /// Queues client input, or drops it when stdin is closed or the queue full.
     pub(super) fn push(&mut self, data: Bytes) {
         if self.writer.is_none() || self.pending_len + data.len() > MAX_PENDING_STDIN {
             tracing::debug!(bytes = data.len(), "stdin not read by the command; dropped");
@@ -39,6 +41,7 @@ impl StdinPump {
         self.pending.push_back(data);
     }
 
+    /// The client sent eof: stdin closes once the queue is written.
     pub(super) fn close(&mut self) {
         self.closing = true;
         if self.pending.is_empty() {
@@ -46,10 +49,12 @@ impl StdinPump {
         }
     }
 
+    /// Whether there is input to write (the select arm for [`Self::flush`]).
     pub(super) fn has_pending(&self) -> bool {
         self.writer.is_some() && !self.pending.is_empty()
     }
 
+    /// Writes what the command takes of the oldest queued input.
     pub(super) async fn flush(&mut self) {
         let (Some(w), Some(front)) = (self.writer.as_mut(), self.pending.front()) else {
             return;
