@@ -28,6 +28,36 @@ pub enum Ending {
     InternalError,
 }
 
+/// What a journal entry records: an `exec` request, one command of a
+/// shell session, or an SFTP session (serialised as `exec`, `shell`, `sftp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A command sent with an `exec` request.
+    Exec,
+    /// One command typed or piped into a shell session.
+    Shell,
+    /// An SFTP (or OpenSSH 9 `scp`) session.
+    Sftp,
+}
+
+impl EntryKind {
+    /// The name the JSON API and the JSONL file use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Exec => "exec",
+            EntryKind::Shell => "shell",
+            EntryKind::Sftp => "sftp",
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One command as the journal keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
@@ -45,8 +75,8 @@ pub struct JournalEntry {
     /// The client's address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
-    /// `exec` or `shell`.
-    pub kind: String,
+    /// `exec`, `shell` or `sftp`.
+    pub kind: EntryKind,
     /// The command line.
     pub command: String,
     /// Ids of the fault rules that fired on it.
@@ -263,7 +293,7 @@ mod tests {
             user: "root".into(),
             key_fingerprint: None,
             client: None,
-            kind: "exec".into(),
+            kind: EntryKind::Exec,
             command: cmd.into(),
             faults: vec![],
             exit_code: Some(0),
@@ -271,6 +301,22 @@ mod tests {
             stderr_bytes: 0,
             duration_ms: 1,
             ended: Ending::Exit,
+        }
+    }
+
+    #[test]
+    fn kinds_serialise_as_lowercase_names() {
+        let mut e = entry("ls");
+        for (kind, name) in [
+            (EntryKind::Exec, "exec"),
+            (EntryKind::Shell, "shell"),
+            (EntryKind::Sftp, "sftp"),
+        ] {
+            e.kind = kind;
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["kind"], name);
+            assert_eq!(kind.to_string(), name);
+            assert_eq!(serde_json::from_value::<JournalEntry>(json).unwrap(), e);
         }
     }
 

@@ -171,13 +171,8 @@ impl Instance {
 
     /// The environment a login of `user` starts with.
     pub fn login_env(&self, user: &str) -> BTreeMap<String, String> {
-        let home = if user == "root" {
-            "/root".to_string()
-        } else {
-            format!("/home/{user}")
-        };
         let mut env = BTreeMap::new();
-        env.insert("HOME".into(), home);
+        env.insert("HOME".into(), home_dir(user));
         env.insert("USER".into(), user.into());
         env.insert("LOGNAME".into(), user.into());
         env.insert("SHELL".into(), "/bin/bash".into());
@@ -210,5 +205,15 @@ impl Instance {
              Instance {} ({gpus}), ComfyUI in {}\n\n",
             self.config.hostname, self.config.ui_home
         )
+    }
+}
+
+/// The home directory of `user` on an instance: `/root` for root,
+/// `/home/USER` for anyone else (there is no passwd file to ask).
+pub fn home_dir(user: &str) -> String {
+    if user == "root" {
+        "/root".to_string()
+    } else {
+        format!("/home/{user}")
     }
 }

@@ -4,6 +4,13 @@
 use std::path::Path;
 
 use russh::keys::PublicKey;
+use russh::{MethodKind, MethodSet};
+
+/// The methods offered to clients, in the server's config and again with
+/// every rejection: keys and passwords, nothing interactive.
+pub(super) fn methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
+}
 
 /// The login policy of a server.
 #[derive(Clone, Debug, Default)]

@@ -1,9 +1,15 @@
 //! The SSH server: a TCP listener whose connections russh serves with a
 //! [`SessionHandler`](session::SessionHandler) each. [`start`] binds before
 //! it returns, so the address is known at once (port 0 picks a free port).
+//!
+//! `accept` admits connections (limits, connection faults, login grace);
+//! `session` authenticates (`auth`) and opens channels; each channel runs
+//! in `channel` (exec, shell) or `sftp`, both on the shared `context`.
 
+mod accept;
 pub mod auth;
 mod channel;
+mod context;
 pub mod keys;
 mod session;
 mod sftp;
@@ -16,17 +22,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::keys::PrivateKey;
-use russh::{MethodKind, MethodSet, SshId};
+use russh::SshId;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use auth::AuthPolicy;
 
-use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::Instance;
 use crate::limits::ConnectionLimits;
-use startups::Startups;
 
 /// What the server listens on and whom it lets in.
 #[derive(Clone, Debug)]
@@ -110,16 +114,11 @@ impl RunningServer {
     }
 }
 
-/// Methods offered to clients: keys and passwords, nothing interactive.
-fn methods() -> MethodSet {
-    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
-}
-
 /// russh's settings for one host key.
 fn russh_config(host_key: PrivateKey, limits: &ConnectionLimits) -> russh::server::Config {
     russh::server::Config {
         server_id: SshId::Standard("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10".into()),
-        methods: methods(),
+        methods: auth::methods(),
         // OpenSSH probes with `none` first; russh's default 1 s penalty
         // would slow every login.
         auth_rejection_time: Duration::from_millis(50),
@@ -128,28 +127,6 @@ fn russh_config(host_key: PrivateKey, limits: &ConnectionLimits) -> russh::serve
         nodelay: true,
         inactivity_timeout: limits.idle_timeout,
         ..Default::default()
-    }
-}
-
-/// The first wait after a failed accept; it doubles up to the max.
-const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
-const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
-
-/// Leaves the startups table when dropped.
-struct Leave(Arc<Startups>, u64);
-
-impl Drop for Leave {
-    fn drop(&mut self) {
-        self.0.leave(self.1);
-    }
-}
-
-/// Decrements a counter when dropped.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -172,16 +149,16 @@ pub async fn start(
     let connections = Arc::new(AtomicUsize::new(0));
     let channels = Arc::new(AtomicUsize::new(0));
     let auth = Arc::new(config.auth.clone());
-    let accept_task = tokio::spawn(accept_loop(
+    let accept_task = tokio::spawn(accept::accept_loop(accept::Acceptor {
         listener,
-        [main_config, rotated_config],
+        configs: [main_config, rotated_config],
         instance,
         auth,
-        config.limits.clone(),
-        shutdown_rx,
-        connections.clone(),
-        channels.clone(),
-    ));
+        limits: config.limits.clone(),
+        shutdown: shutdown_rx,
+        connections: connections.clone(),
+        channels: channels.clone(),
+    }));
     Ok(RunningServer {
         local_addr,
         host_key: config.host_key,
@@ -190,183 +167,4 @@ pub async fn start(
         connections,
         channels,
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn accept_loop(
-    listener: TcpListener,
-    [config, rotated_config]: [Arc<russh::server::Config>; 2],
-    instance: Arc<Instance>,
-    auth: Arc<AuthPolicy>,
-    limits: ConnectionLimits,
-    mut shutdown: watch::Receiver<bool>,
-    connections: Arc<AtomicUsize>,
-    channels: Arc<AtomicUsize>,
-) {
-    let local = listener.local_addr().ok();
-    // Connections not yet authenticated (MaxStartups, and the fault of that name).
-    let starting = Arc::new(AtomicUsize::new(0));
-    let startups = Startups::new(limits.max_unauthenticated);
-    let mut backoff = ACCEPT_BACKOFF_MIN;
-    loop {
-        let (socket, peer) = tokio::select! {
-            _ = shutdown.changed() => {
-                // Jobs that outlived their sessions go with the server.
-                instance.detached.end_all();
-                break;
-            }
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => {
-                    backoff = ACCEPT_BACKOFF_MIN;
-                    pair
-                }
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning,
-                    // longer each time it fails again.
-                    tracing::warn!("accept failed: {e}; retrying in {backoff:?}");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                    continue;
-                }
-            },
-        };
-        if connections.load(Ordering::Relaxed) >= limits.max_connections {
-            // Closed before the banner, as sshd does past its limits.
-            tracing::warn!(%peer, "connection refused: too many connections");
-            drop(socket);
-            continue;
-        }
-        let ticket = startups.admit();
-        let startups = startups.clone();
-        let fired = instance.faults.decide(
-            Depth::Connection,
-            &Invocation {
-                instance: &instance.config.id,
-                ..Invocation::default()
-            },
-        );
-        let mut delay = None;
-        let mut refuse_auth = false;
-        let mut rotate = false;
-        let mut drop_now = false;
-        for f in &fired {
-            match f.fault {
-                Fault::ResetConnection => drop_now = true,
-                Fault::MaxStartups { limit } => {
-                    drop_now |= starting.load(Ordering::Relaxed) >= limit as usize
-                }
-                Fault::DelayHandshake { delay_ms } => delay = Some(Duration::from_millis(delay_ms)),
-                Fault::RefuseAuth => refuse_auth = true,
-                Fault::RotateHostKey => rotate = true,
-                _ => {}
-            }
-        }
-        if drop_now {
-            // Linger 0 turns the close into a reset, before any banner.
-            tracing::info!(%peer, faults = ?fired.iter().map(|f| &f.id).collect::<Vec<_>>(), "fault: connection reset");
-            let _ = socket.set_zero_linger();
-            drop(socket);
-            continue;
-        }
-        let (login_tx, login_rx) = tokio::sync::oneshot::channel();
-        let grace = limits.login_grace;
-        let handler = session::SessionHandler {
-            refuse_auth,
-            starting: Some(starting.clone()),
-            instance: instance.clone(),
-            auth: auth.clone(),
-            peer: Some(peer),
-            local,
-            active_channels: channels.clone(),
-            open_here: Arc::new(AtomicUsize::new(0)),
-            user: String::new(),
-            key_fingerprint: None,
-            on_login: Some(login_tx),
-        };
-        let config = if rotate {
-            rotated_config.clone()
-        } else {
-            config.clone()
-        };
-        let mut shutdown = shutdown.clone();
-        let connections = connections.clone();
-        starting.fetch_add(1, Ordering::Relaxed);
-        connections.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(async move {
-            // Counted from accept, so a flood is seen before any handshake.
-            let _open = Counted(connections);
-            let _waiting = Leave(startups, ticket.id);
-            let evicted = ticket.evicted;
-            let deadline = tokio::time::Instant::now() + grace;
-            let serve = async {
-                if let Some(d) = delay {
-                    tokio::time::sleep(d).await;
-                }
-                let _ = socket.set_nodelay(true);
-                // A client that never sends its version line is bounded
-                // by the grace time too.
-                let started = tokio::select! {
-                    started = tokio::time::timeout_at(
-                        deadline,
-                        russh::server::run_stream(config, socket, handler),
-                    ) => started,
-                    _ = evicted.notified() => return,
-                };
-                let Ok(started) = started else {
-                    tracing::info!(%peer, "login grace time over before the handshake");
-                    return;
-                };
-                match started {
-                    Ok(session) => {
-                        let handle = session.handle();
-                        tokio::pin!(session);
-                        let mut login = std::pin::pin!(login_rx);
-                        let mut logged_in = false;
-                        let grace_timer = tokio::time::sleep_until(deadline);
-                        tokio::pin!(grace_timer);
-                        loop {
-                            tokio::select! {
-                                result = &mut session => {
-                                    if let Err(e) = result {
-                                        tracing::debug!(%peer, "connection ended: {e}");
-                                    }
-                                    return;
-                                }
-                                r = &mut login, if !logged_in => {
-                                    // A dropped sender (no login yet) keeps the timer.
-                                    logged_in = r.is_ok();
-                                    if logged_in {
-                                        _waiting.0.leave(_waiting.1);
-                                    } else {
-                                        login.set(tokio::sync::oneshot::channel().1);
-                                    }
-                                }
-                                _ = evicted.notified(), if !logged_in => {
-                                    let _ = handle
-                                        .disconnect(russh::Disconnect::TooManyConnections, "Too many connections not logged in".into(), "en".into())
-                                        .await;
-                                    return;
-                                }
-                                _ = &mut grace_timer, if !logged_in => {
-                                    tracing::info!(%peer, "login grace time over");
-                                    let _ = handle
-                                        .disconnect(russh::Disconnect::ByApplication, "Timeout before authentication".into(), "en".into())
-                                        .await;
-                                    return;
-                                }
-                                _ = shutdown.changed() => {
-                                    let _ = handle
-                                        .disconnect(russh::Disconnect::ByApplication, "server shutting down".into(), "en".into())
-                                        .await;
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => tracing::debug!(%peer, "handshake failed: {e}"),
-                }
-            };
-            serve.await;
-        });
-    }
 }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
-use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use russh::{Channel, ChannelId};
 
-use super::auth::AuthPolicy;
-use super::channel::{self, ChannelContext};
+use super::auth::{self, AuthPolicy};
+use super::channel;
+use super::context::ChannelContext;
 use super::keys::fingerprint;
 use crate::instance::Instance;
 
@@ -41,18 +42,11 @@ impl Drop for SessionHandler {
     }
 }
 
-fn methods() -> MethodSet {
-    MethodSet::from(&[MethodKind::PublicKey, MethodKind::Password][..])
-}
-
 impl russh::server::Handler for SessionHandler {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
-        Ok(Auth::Reject {
-            proceed_with_methods: Some(methods()),
-            partial_success: false,
-        })
+        Ok(self.decide(false))
     }
 
     async fn auth_publickey_offered(
@@ -196,12 +190,13 @@ impl russh::server::Handler for SessionHandler {
 }
 
 impl SessionHandler {
+    /// Accepts, or rejects listing the methods still worth trying.
     fn decide(&self, ok: bool) -> Auth {
         if ok {
             Auth::Accept
         } else {
             Auth::Reject {
-                proceed_with_methods: Some(methods()),
+                proceed_with_methods: Some(auth::methods()),
                 partial_success: false,
             }
         }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use fakessh::faults::{Fault, FaultRule};
 use fakessh::fixture::FakeInstance;
-use fakessh::journal::Ending;
+use fakessh::journal::{Ending, EntryKind};
 
 use crate::support::{Ran, CLIENT_TIMEOUT};
 
@@ -213,7 +213,7 @@ async fn the_journal_records_who_ran_what_and_how_it_ended() {
     let e = gpu.journal().pop().unwrap();
     assert_eq!(e.command, "echo out; echo err >&2; exit 3");
     assert_eq!(e.user, "root");
-    assert_eq!(e.kind, "exec");
+    assert_eq!(e.kind, EntryKind::Exec);
     assert_eq!(e.exit_code, Some(3));
     assert_eq!(e.ended, Ending::Exit);
     assert_eq!((e.stdout_bytes, e.stderr_bytes), (4, 4));

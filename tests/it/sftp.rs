@@ -86,7 +86,7 @@ async fn scp_copies_a_file_up_and_back_down() {
         .journal
         .entries()
         .into_iter()
-        .filter(|e| e.kind == "sftp")
+        .filter(|e| e.kind == fakessh::journal::EntryKind::Sftp)
         .count();
     assert_eq!(sessions, 2);
 }

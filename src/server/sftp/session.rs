@@ -1,107 +1,26 @@
-//! The `sftp` subsystem (what `sftp` and OpenSSH 9's `scp` speak), served
-//! over the instance's sandbox. Every request goes through the sandbox's
-//! confined file operations ([`crate::instance::sandbox::Fs`]): paths are
-//! resolved by the kernel inside the root at the moment of the operation,
-//! so no host path is ever opened, and a directory swapped for a symlink
-//! by another session cannot lead out.
+//! One client's SFTP session: its open handles and the protocol's
+//! requests, each served by the sandbox's confined file operations off the
+//! async threads.
 
-use std::collections::{HashMap, VecDeque};
-use std::fs::Metadata;
+use std::collections::HashMap;
 use std::io;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use russh::server::Msg;
-use russh::{Channel, ChannelMsg};
 use russh_sftp::protocol::{
     Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
-use tokio::io::AsyncWriteExt;
 
-use super::channel::{ActiveGuard, ChannelContext};
-use crate::instance::sandbox::{DirStream, Fs, OpenOptions};
+use super::listing::{attrs, dir_files, list_dir, DirListing, DIR_CHUNK};
+use crate::instance::sandbox::{Fs, OpenOptions};
 use crate::instance::Instance;
-use crate::journal::{now_rfc3339, JournalEntry};
 
-/// Directory entries sent per `readdir` reply.
-const DIR_CHUNK: usize = 100;
-/// Directories with at most this many entries are listed sorted by name;
-/// larger ones are streamed in the file system's order, a chunk at a time.
-const SORTED_DIR_MAX: usize = 512;
 /// Largest read served at once (OpenSSH asks for up to 256 KiB).
 const MAX_READ: u32 = 256 * 1024;
 /// Open file and directory handles one session may hold.
 const MAX_HANDLES: usize = 64;
-/// Each direction of the pipe to the SFTP server.
-const PIPE_BUFFER: usize = 512 * 1024;
-
-/// Serves the sftp subsystem on this channel until the client is done,
-/// then sends exit-status 0, eof and close (OpenSSH's `scp` fails without
-/// the exit status). The SFTP server runs in its own task on one end of a
-/// pipe; this task pumps the channel's data through the other end.
-pub(super) async fn serve(channel: Channel<Msg>, cx: ChannelContext, guard: ActiveGuard) {
-    let cwd = if cx.user == "root" {
-        "/root".to_string()
-    } else {
-        format!("/home/{}", cx.user)
-    };
-    tracing::info!(user = %cx.user, peer = ?cx.peer, "sftp session");
-    let started = Instant::now();
-    let time = now_rfc3339();
-    let sent = Arc::new(AtomicU64::new(0));
-    let session = SftpSession {
-        instance: cx.instance.clone(),
-        cwd,
-        handles: HashMap::new(),
-        next_handle: 0,
-        sent: sent.clone(),
-    };
-    let (ours, theirs) = tokio::io::duplex(PIPE_BUFFER);
-    russh_sftp::server::run(theirs, session).await;
-    let (mut from_sftp, mut to_sftp) = tokio::io::split(ours);
-    let (mut rx, tx) = channel.split();
-    let mut to_client = tx.make_writer();
-    // Both directions at once: a blocked request must not stall a reply.
-    let inbound = async move {
-        while let Some(msg) = rx.wait().await {
-            match msg {
-                ChannelMsg::Data { data } => {
-                    let written = to_sftp.write_all(&data).await;
-                    if written.is_err() {
-                        break;
-                    }
-                }
-                ChannelMsg::Eof | ChannelMsg::Close => break,
-                _ => {}
-            }
-        }
-        // The SFTP server ends when its input does.
-        let _ = to_sftp.shutdown().await;
-    };
-    let outbound = async {
-        let copied = tokio::io::copy(&mut from_sftp, &mut to_client).await;
-        let _ = to_client.flush().await;
-        copied
-    };
-    let ((), copied) = tokio::join!(inbound, outbound);
-    if let Err(e) = copied {
-        tracing::debug!(error = %e, "sftp: client went away");
-    }
-    cx.instance.journal.record(JournalEntry {
-        time,
-        exit_code: Some(0),
-        stdout_bytes: sent.load(Ordering::Relaxed),
-        duration_ms: started.elapsed().as_millis() as u64,
-        ..cx.journal_entry("sftp", "sftp".into())
-    });
-    let _ = tx.exit_status(0).await;
-    let _ = tx.eof().await;
-    let _ = tx.close().await;
-    drop(guard);
-}
 
 /// An open handle.
 enum Open {
@@ -109,15 +28,8 @@ enum Open {
     Dir(Box<DirListing>),
 }
 
-/// An open directory: entries ready to send, then (for a large directory)
-/// the rest still to read from its handle.
-struct DirListing {
-    ready: VecDeque<File>,
-    rest: Option<DirStream>,
-}
-
 /// One client's SFTP session.
-struct SftpSession {
+pub(super) struct SftpSession {
     instance: Arc<Instance>,
     /// Where relative paths start: the user's home.
     cwd: String,
@@ -152,85 +64,6 @@ fn ok(id: u32) -> Status {
         error_message: "Ok".into(),
         language_tag: "en-US".into(),
     }
-}
-
-/// Attributes as the instance shows them: owned by root.
-fn attrs(meta: &Metadata) -> FileAttributes {
-    FileAttributes {
-        size: Some(meta.len()),
-        uid: Some(0),
-        user: None,
-        gid: Some(0),
-        group: None,
-        permissions: Some(meta.mode()),
-        atime: Some(meta.atime().clamp(0, u32::MAX as i64) as u32),
-        mtime: Some(meta.mtime().clamp(0, u32::MAX as i64) as u32),
-    }
-}
-
-/// An `ls -l` line for a directory entry.
-fn longname(name: &str, meta: &Metadata) -> String {
-    let ft = meta.file_type();
-    let kind = if ft.is_dir() {
-        'd'
-    } else if ft.is_symlink() {
-        'l'
-    } else {
-        '-'
-    };
-    let mode = meta.mode();
-    let mut perms = String::with_capacity(9);
-    for shift in [6u32, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        perms.push(if bits & 4 != 0 { 'r' } else { '-' });
-        perms.push(if bits & 2 != 0 { 'w' } else { '-' });
-        perms.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(meta.mtime().max(0) as u64);
-    let date = humantime::format_rfc3339_seconds(mtime).to_string();
-    // 2026-01-02T03:04:05Z -> 2026-01-02 03:04
-    let date = date.get(..16).unwrap_or(&date).replace('T', " ");
-    format!(
-        "{kind}{perms} {:>3} root     root     {:>12} {date} {name}",
-        meta.nlink(),
-        meta.len()
-    )
-}
-
-/// A `readdir` name record.
-fn dir_file(name: String, meta: &Metadata) -> File {
-    File {
-        longname: longname(&name, meta),
-        attrs: attrs(meta),
-        filename: name,
-    }
-}
-
-fn dir_files(batch: Vec<(std::ffi::OsString, Metadata)>) -> impl Iterator<Item = File> {
-    batch
-        .into_iter()
-        .map(|(name, meta)| dir_file(name.to_string_lossy().into_owned(), &meta))
-}
-
-/// Opens a directory and reads its first entries: all of them, sorted, when
-/// it is small; the first ones in the file system's order otherwise.
-fn list_dir(fs: Fs<'_>, path: &str) -> io::Result<DirListing> {
-    let mut stream = fs.open_dir(path)?;
-    let meta = stream.metadata().clone();
-    let mut ready: VecDeque<File> = VecDeque::new();
-    ready.push_back(dir_file(".".into(), &meta));
-    ready.push_back(dir_file("..".into(), &meta));
-    let mut first = stream.next_batch(SORTED_DIR_MAX + 1)?;
-    if first.len() <= SORTED_DIR_MAX {
-        first.sort_by(|a, b| a.0.cmp(&b.0));
-        ready.extend(dir_files(first));
-        return Ok(DirListing { ready, rest: None });
-    }
-    ready.extend(dir_files(first));
-    Ok(DirListing {
-        ready,
-        rest: Some(stream),
-    })
 }
 
 /// The sandbox's open options for SFTP's `pflags`, refusing the same
@@ -281,6 +114,18 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl SftpSession {
+    /// A session with no open handle, relative paths starting at `cwd`,
+    /// counting the file bytes it sends into `sent`.
+    pub(super) fn new(instance: Arc<Instance>, cwd: String, sent: Arc<AtomicU64>) -> Self {
+        SftpSession {
+            instance,
+            cwd,
+            handles: HashMap::new(),
+            next_handle: 0,
+            sent,
+        }
+    }
+
     /// Runs `op` on the sandbox seen from the session's directory, off the
     /// async threads.
     async fn with_fs<T: Send + 'static>(
@@ -589,17 +434,18 @@ impl russh_sftp::server::Handler for SftpSession {
 mod tests {
     use russh_sftp::server::Handler;
 
+    use std::os::unix::fs::MetadataExt;
+
+    use super::super::listing::SORTED_DIR_MAX;
     use super::*;
     use crate::instance::InstanceConfig;
 
     fn session() -> SftpSession {
-        SftpSession {
-            instance: Instance::create(InstanceConfig::default()).unwrap(),
-            cwd: "/root".into(),
-            handles: HashMap::new(),
-            next_handle: 0,
-            sent: Arc::new(AtomicU64::new(0)),
-        }
+        SftpSession::new(
+            Instance::create(InstanceConfig::default()).unwrap(),
+            "/root".into(),
+            Arc::new(AtomicU64::new(0)),
+        )
     }
 
     fn code(reply: StatusReply) -> StatusCode {
