@@ -212,7 +212,7 @@ impl Shell {
                     }
                     WordPiece::ArithmeticExpression(expr) => {
                         let text = self.expand_string(&expr.value, io).await?;
-                        let v = super::interp::arith(self, &text)
+                        let v = super::arith::arith(self, &text)
                             .map_err(|e| ExpandError(format!("{}: {e}", expr.value.trim())))?;
                         fields.push_expansion(&v.to_string(), quoted);
                     }
