@@ -8,8 +8,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use async_trait::async_trait;
 
 use super::common::{base_name, dir_name, errtext, glob_match, mtime_secs, quote};
+use super::echo::unescape;
 use super::system::strftime;
-use super::text::unescape;
 use crate::instance::sandbox::Fs;
 use crate::program::{Ctx, Program};
 

@@ -1,22 +1,26 @@
 //! The utilities a shell finds on `PATH`: GNU-like `ls`, `find`, `cat`, ...
 //! Each is a [`Program`]: it sees only its [`crate::program::Ctx`].
 
+mod cat;
 mod common;
 mod disk;
+mod echo;
 mod files;
 mod find;
 mod gpu;
 mod grep;
+mod head_tail;
 mod ls;
 mod paths;
 mod printf;
 mod python;
 mod sort;
 mod system;
+mod tee;
 mod test;
 #[cfg(test)]
 mod testutil;
-mod text;
+mod wc;
 
 use crate::program::Program;
 
@@ -24,18 +28,18 @@ use crate::program::Program;
 const TABLE: &[(&str, &dyn Program)] = &[
     ("[", &test::Test),
     ("basename", &paths::Basename),
-    ("cat", &text::Cat),
+    ("cat", &cat::Cat),
     ("cp", &files::Cp),
     ("date", &system::Date),
     ("df", &disk::Df),
     ("dirname", &paths::Dirname),
     ("du", &disk::Du),
-    ("echo", &text::Echo),
+    ("echo", &echo::Echo),
     ("env", &system::Env),
     ("false", &system::False),
     ("find", &find::Find),
     ("grep", &grep::Grep),
-    ("head", &text::Head),
+    ("head", &head_tail::Head),
     ("hostname", &system::Hostname),
     ("id", &system::Id),
     ("ln", &files::Ln),
@@ -55,14 +59,14 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("seq", &system::Seq),
     ("sleep", &system::Sleep),
     ("sort", &sort::Sort),
-    ("tail", &text::Tail),
-    ("tee", &text::Tee),
+    ("tail", &head_tail::Tail),
+    ("tee", &tee::Tee),
     ("test", &test::Test),
     ("touch", &files::Touch),
     ("true", &system::True),
     ("uname", &system::Uname),
     ("uniq", &sort::Uniq),
-    ("wc", &text::Wc),
+    ("wc", &wc::Wc),
     ("whoami", &system::Whoami),
 ];
 
