@@ -3,23 +3,29 @@
 
 mod cat;
 mod common;
+mod cp;
 mod disk;
 mod echo;
-mod files;
 mod find;
 mod gpu;
 mod grep;
 mod head_tail;
+mod ln;
 mod ls;
+mod mkdir;
+mod mv;
+mod operands;
 mod paths;
 mod printf;
 mod python;
+mod rm;
 mod sort;
 mod system;
 mod tee;
 mod test;
 #[cfg(test)]
 mod testutil;
+mod touch;
 mod wc;
 
 use crate::program::Program;
@@ -29,7 +35,7 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("[", &test::Test),
     ("basename", &paths::Basename),
     ("cat", &cat::Cat),
-    ("cp", &files::Cp),
+    ("cp", &cp::Cp),
     ("date", &system::Date),
     ("df", &disk::Df),
     ("dirname", &paths::Dirname),
@@ -42,10 +48,10 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("head", &head_tail::Head),
     ("hostname", &system::Hostname),
     ("id", &system::Id),
-    ("ln", &files::Ln),
+    ("ln", &ln::Ln),
     ("ls", &ls::Ls),
-    ("mkdir", &files::Mkdir),
-    ("mv", &files::Mv),
+    ("mkdir", &mkdir::Mkdir),
+    ("mv", &mv::Mv),
     ("nvidia-smi", &gpu::NvidiaSmi),
     ("pip", &python::Pip),
     ("pip3", &python::Pip),
@@ -55,14 +61,14 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("python3", &python::Python),
     ("readlink", &paths::Readlink),
     ("realpath", &paths::Realpath),
-    ("rm", &files::Rm),
+    ("rm", &rm::Rm),
     ("seq", &system::Seq),
     ("sleep", &system::Sleep),
     ("sort", &sort::Sort),
     ("tail", &head_tail::Tail),
     ("tee", &tee::Tee),
     ("test", &test::Test),
-    ("touch", &files::Touch),
+    ("touch", &touch::Touch),
     ("true", &system::True),
     ("uname", &system::Uname),
     ("uniq", &sort::Uniq),
