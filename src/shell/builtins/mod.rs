@@ -2,6 +2,7 @@
 //! Each is a [`Program`]: it sees only its [`crate::program::Ctx`].
 
 mod cat;
+mod clock;
 mod common;
 mod cp;
 mod disk;
@@ -10,6 +11,7 @@ mod find;
 mod gpu;
 mod grep;
 mod head_tail;
+mod identity;
 mod ln;
 mod ls;
 mod mkdir;
@@ -17,10 +19,11 @@ mod mv;
 mod operands;
 mod paths;
 mod printf;
+mod process;
 mod python;
 mod rm;
+mod seq;
 mod sort;
-mod system;
 mod tee;
 mod test;
 #[cfg(test)]
@@ -36,18 +39,18 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("basename", &paths::Basename),
     ("cat", &cat::Cat),
     ("cp", &cp::Cp),
-    ("date", &system::Date),
+    ("date", &clock::Date),
     ("df", &disk::Df),
     ("dirname", &paths::Dirname),
     ("du", &disk::Du),
     ("echo", &echo::Echo),
-    ("env", &system::Env),
-    ("false", &system::False),
+    ("env", &process::Env),
+    ("false", &process::False),
     ("find", &find::Find),
     ("grep", &grep::Grep),
     ("head", &head_tail::Head),
-    ("hostname", &system::Hostname),
-    ("id", &system::Id),
+    ("hostname", &identity::Hostname),
+    ("id", &identity::Id),
     ("ln", &ln::Ln),
     ("ls", &ls::Ls),
     ("mkdir", &mkdir::Mkdir),
@@ -56,24 +59,24 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("pip", &python::Pip),
     ("pip3", &python::Pip),
     ("printf", &printf::Printf),
-    ("pwd", &system::Pwd),
+    ("pwd", &process::Pwd),
     ("python", &python::Python),
     ("python3", &python::Python),
     ("readlink", &paths::Readlink),
     ("realpath", &paths::Realpath),
     ("rm", &rm::Rm),
-    ("seq", &system::Seq),
-    ("sleep", &system::Sleep),
+    ("seq", &seq::Seq),
+    ("sleep", &clock::Sleep),
     ("sort", &sort::Sort),
     ("tail", &head_tail::Tail),
     ("tee", &tee::Tee),
     ("test", &test::Test),
     ("touch", &touch::Touch),
-    ("true", &system::True),
-    ("uname", &system::Uname),
+    ("true", &process::True),
+    ("uname", &identity::Uname),
     ("uniq", &sort::Uniq),
     ("wc", &wc::Wc),
-    ("whoami", &system::Whoami),
+    ("whoami", &identity::Whoami),
 ];
 
 const NAMES: &[&str] = &[

@@ -6,9 +6,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::parse::Expr;
 use crate::instance::sandbox::Fs;
+use crate::shell::builtins::clock::strftime;
 use crate::shell::builtins::common::{base_name, dir_name, glob_match, mtime_secs};
 use crate::shell::builtins::echo::unescape;
-use crate::shell::builtins::system::strftime;
 
 /// One file being visited.
 pub(super) struct Visit<'a> {
