@@ -19,64 +19,25 @@ impl Shell {
         let mut redirects: Vec<&IoRedirect> = Vec::new();
         let mut words: Vec<String> = Vec::new();
         for item in cmd.prefix.iter().flat_map(|p| p.0.iter()) {
-            match item {
-                CommandPrefixOrSuffixItem::AssignmentWord(a, _) => {
-                    let name = match &a.name {
-                        ast::AssignmentName::VariableName(n) => n.clone(),
-                        ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
-                    };
-                    let raw = match &a.value {
-                        ast::AssignmentValue::Scalar(w) => w.value.clone(),
-                        ast::AssignmentValue::Array(items) => items
-                            .iter()
-                            .map(|(_, w)| w.value.clone())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    };
-                    let mut value = match self.expand_string(&raw, io).await {
-                        Ok(v) => v,
-                        Err(e) => return self.fail(io, &e.0, 1).await,
-                    };
-                    if a.append {
-                        value = format!("{}{value}", self.var(&name).unwrap_or(""));
-                    }
-                    assignments.push((name, value));
-                }
-                CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
-                CommandPrefixOrSuffixItem::Word(w) => {
-                    match self.expand_fields(&w.value, io).await {
-                        Ok(v) => words.extend(v),
-                        Err(e) => return self.fail(io, &e.0, 1).await,
-                    }
-                }
-                CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {
-                    return self
-                        .fail(io, "process substitution is not supported", 1)
-                        .await
-                }
+            let taken = match item {
+                CommandPrefixOrSuffixItem::AssignmentWord(a, _) => self
+                    .expand_assignment(a, io)
+                    .await
+                    .map(|a| assignments.push(a)),
+                _ => self.take_item(item, &mut redirects, &mut words, io).await,
+            };
+            if let Err(status) = taken {
+                return status;
             }
         }
         if let Some(w) = &cmd.word_or_name {
-            match self.expand_fields(&w.value, io).await {
-                Ok(v) => words.extend(v),
-                Err(e) => return self.fail(io, &e.0, 1).await,
+            if let Err(status) = self.push_fields(&w.value, &mut words, io).await {
+                return status;
             }
         }
         for item in cmd.suffix.iter().flat_map(|s| s.0.iter()) {
-            match item {
-                CommandPrefixOrSuffixItem::IoRedirect(r) => redirects.push(r),
-                CommandPrefixOrSuffixItem::Word(w)
-                | CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
-                    match self.expand_fields(&w.value, io).await {
-                        Ok(v) => words.extend(v),
-                        Err(e) => return self.fail(io, &e.0, 1).await,
-                    }
-                }
-                CommandPrefixOrSuffixItem::ProcessSubstitution(..) => {
-                    return self
-                        .fail(io, "process substitution is not supported", 1)
-                        .await
-                }
+            if let Err(status) = self.take_item(item, &mut redirects, &mut words, io).await {
+                return status;
             }
         }
         let io = match self.apply_redirects(&redirects, io).await {
@@ -90,6 +51,76 @@ impl Shell {
             return self.last_status;
         }
         self.run_argv(words, assignments, &io).await
+    }
+
+    /// Expands `NAME=value` (or `NAME+=value`) before a command; `Err`
+    /// holds the status after the diagnostic.
+    async fn expand_assignment(
+        &mut self,
+        a: &ast::Assignment,
+        io: &Stdio,
+    ) -> Result<(String, String), i32> {
+        let name = match &a.name {
+            ast::AssignmentName::VariableName(n) => n.clone(),
+            ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+        };
+        let raw = match &a.value {
+            ast::AssignmentValue::Scalar(w) => w.value.clone(),
+            ast::AssignmentValue::Array(items) => items
+                .iter()
+                .map(|(_, w)| w.value.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let mut value = match self.expand_string(&raw, io).await {
+            Ok(v) => v,
+            Err(e) => return Err(self.fail(io, &e.0, 1).await),
+        };
+        if a.append {
+            value = format!("{}{value}", self.var(&name).unwrap_or(""));
+        }
+        Ok((name, value))
+    }
+
+    /// Takes one word or redirection of a simple command: a word (an
+    /// assignment after the name is one) is expanded onto `words`, a
+    /// redirection kept to apply once every word is expanded.
+    async fn take_item<'c>(
+        &mut self,
+        item: &'c CommandPrefixOrSuffixItem,
+        redirects: &mut Vec<&'c IoRedirect>,
+        words: &mut Vec<String>,
+        io: &Stdio,
+    ) -> Result<(), i32> {
+        match item {
+            CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                redirects.push(r);
+                Ok(())
+            }
+            CommandPrefixOrSuffixItem::Word(w)
+            | CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+                self.push_fields(&w.value, words, io).await
+            }
+            CommandPrefixOrSuffixItem::ProcessSubstitution(..) => Err(self
+                .fail(io, "process substitution is not supported", 1)
+                .await),
+        }
+    }
+
+    /// Expands one word into fields onto `words`.
+    async fn push_fields(
+        &mut self,
+        raw: &str,
+        words: &mut Vec<String>,
+        io: &Stdio,
+    ) -> Result<(), i32> {
+        match self.expand_fields(raw, io).await {
+            Ok(v) => {
+                words.extend(v);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(io, &e.0, 1).await),
+        }
     }
 
     /// Runs an expanded command line: a special builtin, a function, or a
