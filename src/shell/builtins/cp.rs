@@ -7,8 +7,8 @@ use std::os::unix::fs::MetadataExt;
 
 use async_trait::async_trait;
 
-use super::common::{base_name, child, complain, errtext, ioerr, parse_or_exit, quote, Spec};
-use super::operands::{is_dir, is_within, missing_operand, sources_and_dest};
+use super::common::{child, complain, errtext, ioerr, parse_or_exit, quote, Spec};
+use super::operands::{is_within, source_targets};
 use crate::instance::sandbox::{EntryKind, Fs};
 use crate::program::{Ctx, Program};
 
@@ -37,32 +37,19 @@ impl Program for Cp {
             Err(c) => return c,
         };
         let recursive = p.has('r') || p.has('R') || p.has('a');
-        let Some((srcs, dest, into)) = sources_and_dest(&p) else {
-            return missing_operand(ctx, None).await;
+        let targets = match source_targets(ctx, &p).await {
+            Ok(t) => t,
+            Err(c) => return c,
         };
-        if srcs.is_empty() {
-            return missing_operand(ctx, Some(&dest)).await;
-        }
-        let dest_is_dir = !p.has('T') && (into || is_dir(ctx, &dest));
-        if srcs.len() > 1 && !dest_is_dir {
-            let msg = format!("target {} is not a directory", quote(ctx, &dest));
-            complain(ctx, msg).await;
-            return 1;
-        }
         let mut code = 0;
-        for s in &srcs {
-            let target = if dest_is_dir {
-                child(&dest, &base_name(s))
-            } else {
-                dest.clone()
-            };
-            match copy_one(ctx, s, &target, recursive, p.has('n')).await {
+        for (s, target) in &targets {
+            match copy_one(ctx, s, target, recursive, p.has('n')).await {
                 Err(msg) => {
                     complain(ctx, msg).await;
                     code = 1;
                 }
                 Ok(()) if p.has('v') => {
-                    ctx.out(format!("{} -> {}\n", quote(ctx, s), quote(ctx, &target)))
+                    ctx.out(format!("{} -> {}\n", quote(ctx, s), quote(ctx, target)))
                         .await;
                 }
                 Ok(()) => {}

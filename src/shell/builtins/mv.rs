@@ -3,10 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::common::{
-    base_name, child, complain, errtext, nofollow_path, parse_or_exit, quote, Spec,
-};
-use super::operands::{is_dir, is_within, missing_operand, sources_and_dest};
+use super::common::{complain, errtext, nofollow_path, parse_or_exit, quote, Spec};
+use super::operands::{is_within, source_targets};
 use crate::program::{Ctx, Program};
 
 /// `mv [-f] [-n] [-v] [-T] SOURCE... DEST`.
@@ -31,33 +29,20 @@ impl Program for Mv {
             Ok(p) => p,
             Err(c) => return c,
         };
-        let Some((srcs, dest, into)) = sources_and_dest(&p) else {
-            return missing_operand(ctx, None).await;
+        let targets = match source_targets(ctx, &p).await {
+            Ok(t) => t,
+            Err(c) => return c,
         };
-        if srcs.is_empty() {
-            return missing_operand(ctx, Some(&dest)).await;
-        }
-        let dest_is_dir = !p.has('T') && (into || is_dir(ctx, &dest));
-        if srcs.len() > 1 && !dest_is_dir {
-            let msg = format!("target {} is not a directory", quote(ctx, &dest));
-            complain(ctx, msg).await;
-            return 1;
-        }
         let mut code = 0;
-        for s in &srcs {
-            let target = if dest_is_dir {
-                child(&dest, &base_name(s))
-            } else {
-                dest.clone()
-            };
-            if let Err(msg) = move_one(ctx, s, &target, p.has('n')).await {
+        for (s, target) in &targets {
+            if let Err(msg) = move_one(ctx, s, target, p.has('n')).await {
                 complain(ctx, msg).await;
                 code = 1;
             } else if p.has('v') {
                 ctx.out(format!(
                     "renamed {} -> {}\n",
                     quote(ctx, s),
-                    quote(ctx, &target)
+                    quote(ctx, target)
                 ))
                 .await;
             }
