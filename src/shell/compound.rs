@@ -6,6 +6,7 @@ use brush_parser::ast::CompoundCommand;
 use super::{arith, glob, Shell, Stdio};
 
 impl Shell {
+    /// Runs one compound command with its redirections already applied.
     pub(super) async fn run_compound(&mut self, c: &CompoundCommand, io: &Stdio) -> i32 {
         match c {
             CompoundCommand::BraceGroup(g) => self.run_list(&g.list, io).await,

@@ -26,6 +26,7 @@ impl ByteSink for PipeSink {
 }
 
 impl Shell {
+    /// Runs a parsed script, command by command, until one exits the shell.
     pub(super) fn run_program<'a>(
         &'a mut self,
         program: &'a ast::Program,
@@ -44,6 +45,7 @@ impl Shell {
         .boxed()
     }
 
+    /// Runs a list (`a; b & c`); a command ended by `&` becomes a job.
     pub(super) fn run_list<'a>(
         &'a mut self,
         list: &'a ast::CompoundList,

@@ -14,6 +14,8 @@ use crate::program::Ctx;
 const MAX_DEPTH: u32 = 100;
 
 impl Shell {
+    /// Expands and runs one simple command; with no words left, only its
+    /// assignments take effect.
     pub(super) async fn run_simple(&mut self, cmd: &ast::SimpleCommand, io: &Stdio) -> i32 {
         let mut assignments: Vec<(String, String)> = Vec::new();
         let mut redirects: Vec<&IoRedirect> = Vec::new();

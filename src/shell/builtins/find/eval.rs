@@ -20,6 +20,8 @@ pub(super) struct Visit<'a> {
     pub(super) link_target: Option<String>,
 }
 
+/// What evaluation gathers across files: buffered output, and whether
+/// `-prune` or `-quit` fired.
 #[derive(Default)]
 pub(super) struct RunState {
     pub(super) out: Vec<u8>,
@@ -40,6 +42,8 @@ fn kind_char(meta: &Metadata) -> char {
     }
 }
 
+/// Evaluates `e` on one file, left to right with short-circuits as find
+/// does; actions write into `st`.
 pub(super) fn eval(e: &Expr, v: &Visit, st: &mut RunState) -> bool {
     match e {
         Expr::And(a, b) => eval(a, v, st) && !st.quit && eval(b, v, st),

@@ -2,6 +2,7 @@
 //! an `Expr` tree by precedence (`,` < `-o` < `-a` < `!`), with the
 //! global options (`-maxdepth`, `-depth`, ...) gathered on the way.
 
+/// A parsed expression: operators over tests and actions.
 #[derive(Debug, Clone)]
 pub(super) enum Expr {
     And(Box<Expr>, Box<Expr>),
@@ -33,6 +34,8 @@ pub(super) enum Expr {
 }
 
 impl Expr {
+    /// Whether any action (`-print`, `-printf`, `-quit`) appears; without
+    /// one, find adds `-print`.
     pub(super) fn has_action(&self) -> bool {
         match self {
             Expr::And(a, b) | Expr::Or(a, b) | Expr::Comma(a, b) => {
@@ -45,6 +48,7 @@ impl Expr {
     }
 }
 
+/// The options that act on the whole walk rather than on one file.
 #[derive(Default)]
 pub(super) struct Globals {
     pub(super) maxdepth: Option<usize>,
@@ -53,6 +57,8 @@ pub(super) struct Globals {
     pub(super) follow: Follow,
 }
 
+/// Which symlinks the walk follows: none (`-P`), the start points (`-H`),
+/// or all (`-L`).
 #[derive(Default, Clone, Copy, PartialEq)]
 pub(super) enum Follow {
     #[default]
@@ -61,6 +67,7 @@ pub(super) enum Follow {
     Always,
 }
 
+/// A recursive-descent parser over the expression's words.
 pub(super) struct Parser<'a> {
     pub(super) toks: &'a [String],
     pub(super) pos: usize,
@@ -85,6 +92,7 @@ impl Parser<'_> {
         }
     }
 
+    /// Parses a whole expression: the lowest precedence, `,`.
     pub(super) fn comma(&mut self) -> PResult<Expr> {
         let mut left = self.or()?;
         while self.peek() == Some(",") {
