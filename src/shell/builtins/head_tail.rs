@@ -512,6 +512,35 @@ mod tests {
         assert_eq!(r.1, "\0\0\0\0");
     }
 
+    /// head separates headers by the file's place, tail by the headers it
+    /// printed; a directory gets its header before the error.
+    #[tokio::test]
+    async fn headers_around_missing_files_and_directories() {
+        let i = instance();
+        put(&i, "/tmp/f", b"1\n");
+        put(&i, "/tmp/d/x", b"");
+        let out = |argv: &'static [&'static str]| {
+            let i = i.clone();
+            async move { run(&i, "/tmp", argv, b"").await }
+        };
+        let r = out(&["head", "f", "m", "f"]).await;
+        assert_eq!((r.0, r.1.as_str()), (1, "==> f <==\n1\n\n==> f <==\n1\n"));
+        let r = out(&["head", "m", "f"]).await;
+        assert_eq!((r.0, r.1.as_str()), (1, "\n==> f <==\n1\n"));
+        let r = out(&["tail", "m", "f"]).await;
+        assert_eq!((r.0, r.1.as_str()), (1, "==> f <==\n1\n"));
+        for tool in ["head", "tail"] {
+            let argv: &'static [&'static str] = if tool == "head" {
+                &["head", "d", "f"]
+            } else {
+                &["tail", "d", "f"]
+            };
+            let r = out(argv).await;
+            assert_eq!(r.1, "==> d <==\n\n==> f <==\n1\n", "{tool}");
+            assert_eq!(r.2, format!("{tool}: error reading 'd': Is a directory\n"));
+        }
+    }
+
     #[tokio::test]
     async fn tail_seeks_from_the_end() {
         let i = instance();
