@@ -136,51 +136,68 @@ pub struct Head;
 #[async_trait]
 impl Program for Head {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
-        let ht = match head_tail_args(ctx, false).await {
-            Ok(h) => h,
-            Err(c) => return c,
-        };
-        let show = ht.headers.unwrap_or(ht.files.len() > 1);
-        let mut code = 0;
-        for (k, f) in ht.files.iter().enumerate() {
-            let src = match open_input(ctx, f).await {
-                Ok(s) => s,
-                Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-                    if show {
-                        let sep = if k > 0 { "\n" } else { "" };
-                        ctx.out(format!("{sep}==> {f} <==\n")).await;
-                    }
-                    let msg = format!("error reading {}: Is a directory", quote(ctx, f));
-                    complain(ctx, msg).await;
-                    code = 1;
-                    continue;
+        each_input(ctx, false).await
+    }
+}
+
+/// Runs `head` (or `tail`) over each input with GNU's `==> NAME <==`
+/// headers when there are several inputs (or `-v`), its diagnostics and
+/// its exit status.
+async fn each_input(ctx: &Ctx, tail: bool) -> i32 {
+    let ht = match head_tail_args(ctx, tail).await {
+        Ok(h) => h,
+        Err(c) => return c,
+    };
+    let show = ht.headers.unwrap_or(ht.files.len() > 1);
+    let mut code = 0;
+    let mut shown = 0;
+    for (k, f) in ht.files.iter().enumerate() {
+        // head puts a blank line before every file's header but the first
+        // file's; tail only after a header it has printed.
+        let before = if tail { shown } else { k };
+        let sep = if before > 0 { "\n" } else { "" };
+        let src = match open_input(ctx, f).await {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+                if show {
+                    ctx.out(format!("{sep}==> {f} <==\n")).await;
+                    shown += 1;
                 }
-                Err(e) => {
-                    let msg = format!("cannot open {} for reading: {}", quote(ctx, f), errtext(&e));
-                    complain(ctx, msg).await;
-                    code = 1;
-                    continue;
-                }
-            };
-            if show {
-                let sep = if k > 0 { "\n" } else { "" };
-                ctx.out(format!("{sep}==> {} <==\n", display_name(f))).await;
+                let msg = format!("error reading {}: Is a directory", quote(ctx, f));
+                complain(ctx, msg).await;
+                code = 1;
+                continue;
             }
-            match head_one(ctx, src, ht.bytes, ht.count).await {
-                Ok(true) => {}
-                Ok(false) => return 1,
-                Err(e) => {
-                    complain(
-                        ctx,
-                        format!("error reading {}: {}", quote(ctx, f), errtext(&e)),
-                    )
-                    .await;
-                    code = 1;
-                }
+            Err(e) => {
+                let msg = format!("cannot open {} for reading: {}", quote(ctx, f), errtext(&e));
+                complain(ctx, msg).await;
+                code = 1;
+                continue;
+            }
+        };
+        if show {
+            ctx.out(format!("{sep}==> {} <==\n", display_name(f))).await;
+            shown += 1;
+        }
+        let copied = if tail {
+            tail_one(ctx, src, ht.bytes, ht.count).await
+        } else {
+            head_one(ctx, src, ht.bytes, ht.count).await
+        };
+        match copied {
+            Ok(true) => {}
+            Ok(false) => return 1,
+            Err(e) => {
+                complain(
+                    ctx,
+                    format!("error reading {}: {}", quote(ctx, f), errtext(&e)),
+                )
+                .await;
+                code = 1;
             }
         }
-        code
     }
+    code
 }
 
 async fn head_one(ctx: &Ctx, mut src: Source, bytes: bool, count: Count) -> io::Result<bool> {
@@ -280,53 +297,7 @@ pub struct Tail;
 #[async_trait]
 impl Program for Tail {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
-        let ht = match head_tail_args(ctx, true).await {
-            Ok(h) => h,
-            Err(c) => return c,
-        };
-        let show = ht.headers.unwrap_or(ht.files.len() > 1);
-        let mut code = 0;
-        let mut shown = 0;
-        for f in &ht.files {
-            let src = match open_input(ctx, f).await {
-                Ok(s) => s,
-                Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-                    if show {
-                        let sep = if shown > 0 { "\n" } else { "" };
-                        ctx.out(format!("{sep}==> {f} <==\n")).await;
-                        shown += 1;
-                    }
-                    let msg = format!("error reading {}: Is a directory", quote(ctx, f));
-                    complain(ctx, msg).await;
-                    code = 1;
-                    continue;
-                }
-                Err(e) => {
-                    let msg = format!("cannot open {} for reading: {}", quote(ctx, f), errtext(&e));
-                    complain(ctx, msg).await;
-                    code = 1;
-                    continue;
-                }
-            };
-            if show {
-                let sep = if shown > 0 { "\n" } else { "" };
-                ctx.out(format!("{sep}==> {} <==\n", display_name(f))).await;
-                shown += 1;
-            }
-            match tail_one(ctx, src, ht.bytes, ht.count).await {
-                Ok(true) => {}
-                Ok(false) => return 1,
-                Err(e) => {
-                    complain(
-                        ctx,
-                        format!("error reading {}: {}", quote(ctx, f), errtext(&e)),
-                    )
-                    .await;
-                    code = 1;
-                }
-            }
-        }
-        code
+        each_input(ctx, true).await
     }
 }
 
