@@ -104,10 +104,7 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<Vec<String>, ExpandError> {
-        let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
-        let mut fields = Fields::default();
-        self.expand_pieces(&pieces, false, &mut fields, io).await?;
-        self.check_word_size(fields.cur.text.len())?;
+        let fields = self.expand_word(raw, false, io).await?;
         let mut out = Vec::new();
         for f in fields.finish() {
             self.check_word_size(f.text.len())?;
@@ -130,11 +127,23 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<String, ExpandError> {
+        let fields = self.expand_word(raw, true, io).await?;
+        Ok(fields.cur.text)
+    }
+
+    /// Parses and expands one word into fields, refusing a word past the
+    /// session's limit; `quoted` as inside double quotes (no splitting).
+    async fn expand_word(
+        &mut self,
+        raw: &str,
+        quoted: bool,
+        io: &Stdio,
+    ) -> Result<Fields, ExpandError> {
         let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
         let mut fields = Fields::default();
-        self.expand_pieces(&pieces, true, &mut fields, io).await?;
+        self.expand_pieces(&pieces, quoted, &mut fields, io).await?;
         self.check_word_size(fields.cur.text.len())?;
-        Ok(fields.cur.text)
+        Ok(fields)
     }
 
     /// A word past the session's limit is where bash runs out of memory: it
@@ -157,10 +166,7 @@ impl Shell {
         raw: &str,
         io: &Stdio,
     ) -> Result<String, ExpandError> {
-        let pieces = parse_word(raw, self.instance.config.limits.max_nesting)?;
-        let mut fields = Fields::default();
-        self.expand_pieces(&pieces, false, &mut fields, io).await?;
-        self.check_word_size(fields.cur.text.len())?;
+        let fields = self.expand_word(raw, false, io).await?;
         let parts: Vec<String> = fields.finish().into_iter().map(|f| f.pattern).collect();
         Ok(parts.join(" "))
     }
@@ -212,7 +218,7 @@ impl Shell {
                     }
                     WordPiece::ArithmeticExpression(expr) => {
                         let text = self.expand_string(&expr.value, io).await?;
-                        let v = super::interp::arith(self, &text)
+                        let v = super::arith::arith(self, &text)
                             .map_err(|e| ExpandError(format!("{}: {e}", expr.value.trim())))?;
                         fields.push_expansion(&v.to_string(), quoted);
                     }

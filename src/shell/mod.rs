@@ -2,7 +2,10 @@
 //! them. It never runs a host process: every command is a [`Program`] from
 //! [`builtins`] or [`crate::tools`], found on `PATH` inside the sandbox.
 
+mod arith;
 pub mod builtins;
+mod command_search;
+mod compound;
 pub mod depth;
 mod expand;
 mod glob;
@@ -11,6 +14,7 @@ mod job_control;
 pub mod jobs;
 pub mod memory;
 mod redirect;
+mod simple;
 mod special;
 mod syntax;
 

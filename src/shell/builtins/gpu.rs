@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
+use super::clock::strftime;
 use super::common::now_secs;
-use super::system::strftime;
 use crate::instance::Gpu;
 use crate::program::{Ctx, Program};
 

@@ -1,22 +1,35 @@
 //! The utilities a shell finds on `PATH`: GNU-like `ls`, `find`, `cat`, ...
 //! Each is a [`Program`]: it sees only its [`crate::program::Ctx`].
 
+mod cat;
+mod clock;
 mod common;
+mod cp;
 mod disk;
-mod files;
+mod echo;
 mod find;
 mod gpu;
 mod grep;
+mod head_tail;
+mod identity;
+mod ln;
 mod ls;
+mod mkdir;
+mod mv;
+mod operands;
 mod paths;
 mod printf;
+mod process;
 mod python;
+mod rm;
+mod seq;
 mod sort;
-mod system;
+mod tee;
 mod test;
 #[cfg(test)]
 mod testutil;
-mod text;
+mod touch;
+mod wc;
 
 use crate::program::Program;
 
@@ -24,46 +37,46 @@ use crate::program::Program;
 const TABLE: &[(&str, &dyn Program)] = &[
     ("[", &test::Test),
     ("basename", &paths::Basename),
-    ("cat", &text::Cat),
-    ("cp", &files::Cp),
-    ("date", &system::Date),
+    ("cat", &cat::Cat),
+    ("cp", &cp::Cp),
+    ("date", &clock::Date),
     ("df", &disk::Df),
     ("dirname", &paths::Dirname),
     ("du", &disk::Du),
-    ("echo", &text::Echo),
-    ("env", &system::Env),
-    ("false", &system::False),
+    ("echo", &echo::Echo),
+    ("env", &process::Env),
+    ("false", &process::False),
     ("find", &find::Find),
     ("grep", &grep::Grep),
-    ("head", &text::Head),
-    ("hostname", &system::Hostname),
-    ("id", &system::Id),
-    ("ln", &files::Ln),
+    ("head", &head_tail::Head),
+    ("hostname", &identity::Hostname),
+    ("id", &identity::Id),
+    ("ln", &ln::Ln),
     ("ls", &ls::Ls),
-    ("mkdir", &files::Mkdir),
-    ("mv", &files::Mv),
+    ("mkdir", &mkdir::Mkdir),
+    ("mv", &mv::Mv),
     ("nvidia-smi", &gpu::NvidiaSmi),
     ("pip", &python::Pip),
     ("pip3", &python::Pip),
     ("printf", &printf::Printf),
-    ("pwd", &system::Pwd),
+    ("pwd", &process::Pwd),
     ("python", &python::Python),
     ("python3", &python::Python),
     ("readlink", &paths::Readlink),
     ("realpath", &paths::Realpath),
-    ("rm", &files::Rm),
-    ("seq", &system::Seq),
-    ("sleep", &system::Sleep),
+    ("rm", &rm::Rm),
+    ("seq", &seq::Seq),
+    ("sleep", &clock::Sleep),
     ("sort", &sort::Sort),
-    ("tail", &text::Tail),
-    ("tee", &text::Tee),
+    ("tail", &head_tail::Tail),
+    ("tee", &tee::Tee),
     ("test", &test::Test),
-    ("touch", &files::Touch),
-    ("true", &system::True),
-    ("uname", &system::Uname),
+    ("touch", &touch::Touch),
+    ("true", &process::True),
+    ("uname", &identity::Uname),
     ("uniq", &sort::Uniq),
-    ("wc", &text::Wc),
-    ("whoami", &system::Whoami),
+    ("wc", &wc::Wc),
+    ("whoami", &identity::Whoami),
 ];
 
 const NAMES: &[&str] = &[
