@@ -42,28 +42,13 @@ pub(super) fn attrs(meta: &Metadata) -> FileAttributes {
 
 /// An `ls -l` line for a directory entry.
 fn longname(name: &str, meta: &Metadata) -> String {
-    let ft = meta.file_type();
-    let kind = if ft.is_dir() {
-        'd'
-    } else if ft.is_symlink() {
-        'l'
-    } else {
-        '-'
-    };
-    let mode = meta.mode();
-    let mut perms = String::with_capacity(9);
-    for shift in [6u32, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        perms.push(if bits & 4 != 0 { 'r' } else { '-' });
-        perms.push(if bits & 2 != 0 { 'w' } else { '-' });
-        perms.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
+    let mode = crate::shell::builtins::mode_text(meta);
     let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(meta.mtime().max(0) as u64);
     let date = humantime::format_rfc3339_seconds(mtime).to_string();
     // 2026-01-02T03:04:05Z -> 2026-01-02 03:04
     let date = date.get(..16).unwrap_or(&date).replace('T', " ");
     format!(
-        "{kind}{perms} {:>3} root     root     {:>12} {date} {name}",
+        "{mode} {:>3} root     root     {:>12} {date} {name}",
         meta.nlink(),
         meta.len()
     )

@@ -134,11 +134,7 @@ impl Program for Date {
 /// Formats a UTC time with the common `strftime` conversions.
 pub(crate) fn strftime(format: &str, secs: i64, nanos: u32) -> String {
     let (y, mo, d, h, mi, s, wd) = civil(secs);
-    let yday = {
-        let (_, _, _, _, _, _, _) = civil(secs);
-        let jan1 = days_from_civil(y, 1, 1);
-        secs.div_euclid(86_400) - jan1 + 1
-    };
+    let yday = i64::from(chrono::Datelike::ordinal(&super::common::utc(secs)));
     let mut out = String::new();
     let mut it = format.chars();
     while let Some(c) = it.next() {
@@ -216,16 +212,6 @@ pub(crate) fn strftime(format: &str, secs: i64, nanos: u32) -> String {
         out.push_str(&piece);
     }
     out
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

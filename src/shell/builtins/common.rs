@@ -382,27 +382,27 @@ pub(crate) fn human(n: u64) -> String {
 /// A civil date and time in UTC from seconds since the epoch:
 /// (year, month 1-12, day, hour, minute, second, weekday 0=Sunday).
 pub(crate) fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let wd = (days + 4).rem_euclid(7) as u32;
+    use chrono::{Datelike, Timelike};
+    let t = utc(secs);
     (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-        wd,
+        i64::from(t.year()),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.weekday().num_days_from_sunday(),
     )
+}
+
+/// A Unix time as a UTC date, clamped to what chrono can hold (±262,000
+/// years: no file or clock of the instance is out there).
+pub(crate) fn utc(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or(if secs < 0 {
+        chrono::DateTime::<chrono::Utc>::MIN_UTC
+    } else {
+        chrono::DateTime::<chrono::Utc>::MAX_UTC
+    })
 }
 
 /// English month abbreviations.

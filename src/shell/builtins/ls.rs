@@ -349,7 +349,8 @@ fn columns(names: &[String], width: usize) -> String {
     out
 }
 
-pub(crate) fn mode_text(meta: &Metadata) -> String {
+/// The `drwxr-xr-x` column of `ls -l` for `meta`.
+pub fn mode_text(meta: &Metadata) -> String {
     let ft = meta.file_type();
     let kind = if ft.is_dir() {
         'd'

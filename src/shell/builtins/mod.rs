@@ -32,6 +32,8 @@ mod touch;
 mod wc;
 
 use crate::program::Program;
+/// The `drwxr-xr-x` column of `ls -l` (SFTP's long names show the same).
+pub use ls::mode_text;
 
 /// Every utility by name, sorted.
 const TABLE: &[(&str, &dyn Program)] = &[
