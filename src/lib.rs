@@ -15,6 +15,7 @@ pub mod fleet;
 pub mod instance;
 pub mod journal;
 pub mod limits;
+pub mod net;
 pub mod program;
 pub mod server;
 pub mod shell;

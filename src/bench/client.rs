@@ -15,8 +15,8 @@ use fakessh::client::progress::{AutoParser, ProgressStream};
 use fakessh::client::queue::{Job, JobStatus, Queue};
 use fakessh::client::status::{StatusEntry, StatusFile};
 use fakessh::fixture::FakeInstance;
-use fakessh::tools::catalog::FileEntry;
-use fakessh::tools::Catalog;
+use fakessh::net::catalog::FileEntry;
+use fakessh::net::Catalog;
 
 use super::BenchArgs;
 

@@ -18,15 +18,17 @@
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
 
-use super::catalog::{Catalog, Model, Resolution, Url};
 use super::civitdl_help::{HELP_BODY, USAGE};
 use super::clock::{run_rng, Clock};
 use super::files;
-use super::fnv1a;
 use super::out::Streams;
 use super::remote::Remote;
 use super::tqdm;
 use super::transfer::Link;
+use crate::net::catalog::Model;
+use crate::net::fnv1a;
+use crate::net::response::Resolution;
+use crate::net::{Catalog, Url};
 use crate::program::{Ctx, Program};
 
 /// The `civitdl` program.

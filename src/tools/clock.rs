@@ -115,7 +115,7 @@ pub fn run_rng(ctx: &Ctx) -> ChaCha8Rng {
     for a in &ctx.argv {
         parts.push(a.as_bytes());
     }
-    ChaCha8Rng::seed_from_u64(super::fnv1a(&parts))
+    ChaCha8Rng::seed_from_u64(crate::net::fnv1a(&parts))
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@
 use async_trait::async_trait;
 use rand_chacha::ChaCha8Rng;
 
-use super::catalog::{reason, FailKind, Resolution, Url};
 use super::clock::{run_rng, Clock};
 use super::files;
 use super::out::Streams;
@@ -22,6 +21,8 @@ use super::remote::Remote;
 use super::transfer::Link;
 use super::wget_bar::{BarProgress, FRAME_STEP, REFRESH_INTERVAL};
 use super::wget_dot::{DotProgress, DotStyle};
+use crate::net::response::{reason, FailKind, Resolution};
+use crate::net::Url;
 use crate::program::{Ctx, Program};
 
 /// The `wget` program.
@@ -1135,7 +1136,7 @@ impl Run<'_> {
     /// The body transfer with its progress display.
     async fn body(
         &mut self,
-        resp: &super::catalog::Response,
+        resp: &crate::net::response::Response,
         target: Option<&str>,
         initial: u64,
     ) -> TryEnd {

@@ -10,8 +10,8 @@ use fakessh::client::queue::{Job, JobStatus, Queue};
 use fakessh::client::status::{StatusEntry, StatusFile};
 use fakessh::faults::{Fault, FaultRule};
 use fakessh::fixture::{FakeInstance, FakeInstanceBuilder};
-use fakessh::tools::catalog::FileEntry;
-use fakessh::tools::Catalog;
+use fakessh::net::catalog::FileEntry;
+use fakessh::net::Catalog;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
