@@ -16,15 +16,12 @@
 //! requests no timeout). All go through civitdl's retry loop, exit 0.
 
 use async_trait::async_trait;
-use rand_chacha::ChaCha8Rng;
 
 use super::civitdl_help::{HELP_BODY, USAGE};
-use super::clock::{run_rng, Clock};
 use super::files;
-use super::out::Streams;
-use super::remote::Remote;
+use super::run::ToolRun;
 use super::tqdm;
-use super::transfer::Link;
+use super::transfer::{decimal_amount, Link};
 use crate::net::catalog::Model;
 use crate::net::fnv1a;
 use crate::net::response::Resolution;
@@ -340,16 +337,9 @@ fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
     }))
 }
 
-/// `5M`, `500K`, `1G`, `1000`: decimal multipliers.
+/// civitdl's `--limit-rate`: a decimal amount, 0 when it is not one.
 fn parse_rate(s: &str) -> u64 {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last() {
-        Some('K' | 'k') => (&s[..s.len() - 1], 1e3),
-        Some('M' | 'm') => (&s[..s.len() - 1], 1e6),
-        Some('G' | 'g') => (&s[..s.len() - 1], 1e9),
-        _ => (s, 1.0),
-    };
-    num.parse::<f64>().map(|n| (n * mult) as u64).unwrap_or(0)
+    decimal_amount(s.trim()).map_or(0, |v| v as u64)
 }
 
 const DEFAULT_CONFIG: &str = r#"{
@@ -545,14 +535,10 @@ fn hex_digest(seed: u64, len: usize, upper: bool) -> String {
 
 /// One run's state: streams, clock, randomness, heading colour.
 struct Run<'a> {
-    ctx: &'a Ctx,
-    io: Streams,
-    clock: Clock,
-    rng: ChaCha8Rng,
+    tool: ToolRun<'a>,
     opts: Options,
     headings: u32,
     catalog: &'a Catalog,
-    remote: Remote<'a>,
 }
 
 impl Run<'_> {
@@ -566,13 +552,13 @@ impl Run<'_> {
 
     async fn say(&mut self, color: &str, text: &str) -> bool {
         let s = self.paint(color, text);
-        self.io.out(s).await
+        self.tool.io.out(s).await
     }
 
     fn ncols(&self) -> Option<usize> {
-        let term = self.ctx.stdout.terminal()?;
+        let term = self.tool.ctx.stdout.terminal()?;
         let cols = term.cols() as usize;
-        Some(if self.ctx.instance.config.tools.tqdm_full_width {
+        Some(if self.tool.ctx.instance.config.tools.tqdm_full_width {
             cols
         } else {
             cols.saturating_sub(1)
@@ -580,13 +566,7 @@ impl Run<'_> {
     }
 
     fn link(&mut self, rate: Option<f64>) -> Link {
-        let cfg = &self.ctx.instance.config.tools;
-        let mut r = rate.unwrap_or(cfg.bandwidth_bytes_per_s as f64);
-        if self.opts.limit_rate > 0 {
-            r = r.min(self.opts.limit_rate as f64);
-        }
-        let seed = rand::Rng::gen::<u64>(&mut self.rng);
-        Link::new(r, cfg.jitter, rand::SeedableRng::seed_from_u64(seed))
+        self.tool.link(rate, self.opts.limit_rate)
     }
 
     /// Connection-level failure of the API host, as requests/urllib3 word it.
@@ -598,14 +578,15 @@ impl Run<'_> {
             ("HTTPConnectionPool", "HTTPConnection")
         };
         let (host, port) = (&base.host, base.port);
-        if self.remote.resolve(host, attempt) == Resolution::Unknown {
+        if self.tool.remote.resolve(host, attempt) == Resolution::Unknown {
             return Some(Failure::Plain(format!(
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NameResolutionError(\"{conn}(host='{host}', port={port}): Failed to resolve '{host}' ([Errno -2] Name or service not known)\"))"
             )));
         }
         let pinned = self.catalog.refused(host, port)
             && !matches!(host.as_str(), "civitai.com" | "civitai.red");
-        let faulted = self.remote.refused(host, port, attempt) && !self.catalog.refused(host, port);
+        let faulted =
+            self.tool.remote.refused(host, port, attempt) && !self.catalog.refused(host, port);
         if pinned || faulted {
             return Some(Failure::Plain(format!(
                 "{pool}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by NewConnectionError(\"{conn}(host='{host}', port={port}): Failed to establish a new connection: [Errno 111] Connection refused\"))"
@@ -620,14 +601,13 @@ impl Run<'_> {
             Source::Model { mid, .. } => (format!("/api/v1/models/{mid}"), mid.to_string()),
             Source::Version { vid } => (format!("/api/v1/model-versions/{vid}"), vid.to_string()),
         };
-        let lat = self.link(None).latency(0.15, 0.6);
-        self.io.pause(&mut self.clock, lat).await;
+        self.tool.latency(0.15, 0.6).await;
         if let Some(e) = self.network_error(&path, attempt) {
             return Err(e);
         }
         // An `http` fault of 404 is the API not knowing the model (civ_404);
         // other codes are answered by the download request (see `download`).
-        let not_found = self.remote.http_status(attempt) == Some(404);
+        let not_found = self.tool.remote.http_status(attempt) == Some(404);
         let found = match src {
             _ if not_found => None,
             Source::Model { mid, vid } => self.catalog.model(*mid).map(|m| {
@@ -665,13 +645,13 @@ impl Run<'_> {
         if count == 0 {
             return self.say(YELLOW, "No images to download...").await;
         }
-        let _ = files::create_dir_all(self.ctx, extra);
+        let _ = files::create_dir_all(self.tool.ctx, extra);
         let ncols = self.ncols();
-        let t0 = self.clock.now();
+        let t0 = self.tool.clock.now();
         let mut bar = tqdm::Bar::new("Images", "iB", Some(count as f64), ncols, t0);
         let first = bar.open(t0);
-        self.io.out(first).await;
-        self.io.flush().await;
+        self.tool.io.out(first).await;
+        self.tool.io.flush().await;
         // 16 download threads: images land close together, the slowest last.
         let mut link = self.link(None);
         let mut done_at: Vec<f64> = (0..count)
@@ -683,12 +663,12 @@ impl Run<'_> {
         done_at.sort_by(f64::total_cmp);
         let mut elapsed = 0.0;
         for (i, t) in done_at.iter().enumerate() {
-            self.io.pause(&mut self.clock, t - elapsed).await;
+            self.tool.pause(t - elapsed).await;
             elapsed = *t;
             let id = vid * 10 + i as u64;
             let img = join(extra, &format!("{id}.jpeg"));
             let _ = files::create_sized(
-                self.ctx,
+                self.tool.ctx,
                 &img,
                 60_000 + (fnv1a(&[&id.to_le_bytes()]) % 400_000),
             );
@@ -699,19 +679,19 @@ impl Run<'_> {
                     "meta": { "prompt": format!("masterpiece, best quality, {}", m.name.to_lowercase()), "negativePrompt": "lowres, bad anatomy", "steps": 30, "sampler": "DPM++ 2M Karras", "cfgScale": 7, "seed": fnv1a(&[&id.to_le_bytes()]) % 4_294_967_296 }
                 });
                 let _ = files::write(
-                    self.ctx,
+                    self.tool.ctx,
                     &join(extra, &format!("{id}.json")),
                     serde_json::to_string_pretty(&meta)
                         .unwrap_or_default()
                         .as_bytes(),
                 );
             }
-            if let Some(f) = bar.update(1.0, self.clock.now()) {
-                self.io.out(f).await;
+            if let Some(f) = bar.update(1.0, self.tool.clock.now()) {
+                self.tool.io.out(f).await;
             }
         }
-        let last = bar.close(self.clock.now());
-        self.io.out(last).await
+        let last = bar.close(self.tool.clock.now());
+        self.tool.io.out(last).await
     }
 
     /// Streams the model file with the `Model` bar; `Ok(false)` when the
@@ -729,14 +709,14 @@ impl Run<'_> {
     ) -> Result<bool, Failure> {
         let tmp_dir = join(dir, ".tmp");
         let tmp = join(&tmp_dir, file_name);
-        let _ = files::create_dir_all(self.ctx, &tmp_dir);
-        let _ = files::create_sized(self.ctx, &tmp, 0);
+        let _ = files::create_dir_all(self.tool.ctx, &tmp_dir);
+        let _ = files::create_sized(self.tool.ctx, &tmp, 0);
         let chunk = if self.opts.limit_rate > 0 {
             self.opts.limit_rate.div_ceil(8).max(1)
         } else {
             MIB
         };
-        let remote = self.remote;
+        let remote = self.tool.remote;
         let drop_at = remote
             .body_fail(m.size, attempt, None)
             .map(|(_, at)| at)
@@ -745,11 +725,11 @@ impl Run<'_> {
         let disk_full = remote.disk_full_at(m.size).filter(|at| *at < m.size);
         let mut link = self.link(remote.rate(m.rate));
         let lat = link.latency(0.2, 0.8);
-        self.io.pause(&mut self.clock, lat).await;
-        let t0 = self.clock.now();
+        self.tool.pause(lat).await;
+        let t0 = self.tool.clock.now();
         let mut bar = tqdm::Bar::new("Model", "iB", Some(m.size as f64), self.ncols(), t0);
         let first = bar.open(t0);
-        self.io.out(first).await;
+        self.tool.io.out(first).await;
         if remote.at_progress(0, m.size) {
             return Ok(false);
         }
@@ -760,11 +740,11 @@ impl Run<'_> {
                 match secs {
                     // civitdl passes requests no timeout: a dead server is waited on forever.
                     None => {
-                        self.io.flush().await;
+                        self.tool.io.flush().await;
                         std::future::pending::<()>().await;
                     }
                     Some(secs) => {
-                        if !self.io.pause(&mut self.clock, secs).await {
+                        if !self.tool.pause(secs).await {
                             return Ok(false);
                         }
                     }
@@ -780,10 +760,10 @@ impl Run<'_> {
                 None
             };
             if let Some(f) = failure {
-                let _ = files::set_len(self.ctx, &tmp, got);
+                let _ = files::set_len(self.tool.ctx, &tmp, got);
                 // The `with tqdm(...)` block closes the bar on the way out.
-                let last = bar.close(self.clock.now());
-                self.io.out(last).await;
+                let last = bar.close(self.tool.clock.now());
+                self.tool.io.out(last).await;
                 return Err(f);
             }
             let hangup = remote.disconnect_at(m.size);
@@ -795,30 +775,31 @@ impl Run<'_> {
                 .unwrap_or(m.size);
             let n = chunk.min(limit - got);
             let dt = link.secs_for(n);
-            if !self.io.pause(&mut self.clock, dt).await {
+            if !self.tool.pause(dt).await {
                 return Ok(false);
             }
             got += n;
-            if let Some(f) = bar.update(n as f64, self.clock.now()) {
-                let _ = files::set_len(self.ctx, &tmp, got);
-                if !self.io.out(f).await {
+            if let Some(f) = bar.update(n as f64, self.tool.clock.now()) {
+                let _ = files::set_len(self.tool.ctx, &tmp, got);
+                if !self.tool.io.out(f).await {
                     return Ok(false);
                 }
             }
             if remote.at_progress(got, m.size) {
-                let _ = files::set_len(self.ctx, &tmp, got);
+                let _ = files::set_len(self.tool.ctx, &tmp, got);
                 return Ok(false);
             }
         }
-        let _ = files::set_len(self.ctx, &tmp, m.size);
-        let _ = files::rename(self.ctx, &tmp, dest);
-        let _ = files::remove_dir(self.ctx, &tmp_dir);
-        let last = bar.close(self.clock.now());
-        Ok(self.io.out(last).await)
+        let _ = files::set_len(self.tool.ctx, &tmp, m.size);
+        let _ = files::rename(self.tool.ctx, &tmp, dest);
+        let _ = files::remove_dir(self.tool.ctx, &tmp_dir);
+        let last = bar.close(self.tool.clock.now());
+        Ok(self.tool.io.out(last).await)
     }
 
     fn cache_file(&self, vid: u64) -> String {
         let home = self
+            .tool
             .ctx
             .env
             .get("HOME")
@@ -832,7 +813,7 @@ impl Run<'_> {
     }
 
     fn cached_path(&self, vid: u64) -> Option<String> {
-        let text = files::read(self.ctx, &self.cache_file(vid)).ok()?;
+        let text = files::read(self.tool.ctx, &self.cache_file(vid)).ok()?;
         let text = String::from_utf8_lossy(&text).into_owned();
         text.lines()
             .filter_map(|l| {
@@ -845,14 +826,14 @@ impl Run<'_> {
     fn remember(&self, vid: u64, path: &str, sha: &str, b3: &str) {
         let file = self.cache_file(vid);
         if let Some((dir, _)) = file.rsplit_once('/') {
-            let _ = files::create_dir_all(self.ctx, dir);
+            let _ = files::create_dir_all(self.tool.ctx, dir);
         }
-        let mut text = files::read(self.ctx, &file)
+        let mut text = files::read(self.tool.ctx, &file)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_else(|_| "volume_id,model_filepath,SHA256,BLAKE3\n".into());
-        let abs = files::absolute(self.ctx, path);
+        let abs = files::absolute(self.tool.ctx, path);
         text.push_str(&format!("{vid},{abs},{sha},{b3}\n"));
-        let _ = files::write(self.ctx, &file, text.as_bytes());
+        let _ = files::write(self.tool.ctx, &file, text.as_bytes());
     }
 
     async fn download(&mut self, src: &Source, attempt: u32) -> Result<(), Failure> {
@@ -872,8 +853,7 @@ impl Run<'_> {
             .await;
             stem = format!("{}--{}", dir_name(&m.name), m.stem);
         } else {
-            let lat = self.link(None).latency(0.2, 0.7);
-            self.io.pause(&mut self.clock, lat).await;
+            self.tool.latency(0.2, 0.7).await;
             if m.requires_auth && self.opts.api_key.is_none() {
                 return Err(Failure::Input(vec![
                     "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
@@ -881,7 +861,7 @@ impl Run<'_> {
             }
             // `__request_model`: 401 is the API-key message, 403 warns about
             // early access first, every other code is an APIException.
-            let faulted = self.remote.http_status(attempt).filter(|c| *c != 404);
+            let faulted = self.tool.remote.http_status(attempt).filter(|c| *c != 404);
             if faulted == Some(401) {
                 return Err(Failure::Input(vec![
                     "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
@@ -915,8 +895,8 @@ impl Run<'_> {
                 stem = format!("{}--{}", dir_name(&m.name), m.stem);
             }
         }
-        if files::create_dir_all(self.ctx, &dir).is_err() {
-            let abs = files::absolute(self.ctx, &dir);
+        if files::create_dir_all(self.tool.ctx, &dir).is_err() {
+            let abs = files::absolute(self.tool.ctx, &dir);
             return Err(Failure::Plain(format!(
                 "[Errno 13] Permission denied: '{abs}'"
             )));
@@ -935,17 +915,18 @@ impl Run<'_> {
             } else {
                 None
             };
-            if files::file_size(self.ctx, &dest) == Some(m.size) && !self.opts.model_overwrite {
+            if files::file_size(self.tool.ctx, &dest) == Some(m.size) && !self.opts.model_overwrite
+            {
                 self.say(CYAN, &format!("Model file already existed at the destination path:\n                    - Path: {dest}")).await;
             } else if let Some(c) = cached.filter(|c| {
-                files::file_size(self.ctx, c) == Some(m.size)
-                    && files::absolute(self.ctx, c) != files::absolute(self.ctx, &dest)
+                files::file_size(self.tool.ctx, c) == Some(m.size)
+                    && files::absolute(self.tool.ctx, c) != files::absolute(self.tool.ctx, &dest)
             }) {
                 self.say(CYAN, &format!("Model file already existed at the following path:\n                    - Path: {c}")).await;
                 self.say(CYAN, "Copying to new path...").await;
                 let secs = m.size as f64 / 1.5e9;
-                self.io.pause(&mut self.clock, secs).await;
-                let _ = files::create_sized(self.ctx, &dest, m.size);
+                self.tool.pause(secs).await;
+                let _ = files::create_sized(self.tool.ctx, &dest, m.size);
                 self.remember(vid, &dest, &sha, &b3);
             } else {
                 if cache_on {
@@ -968,11 +949,11 @@ impl Run<'_> {
         }
         let csv = join(&dir, &format!("{stem}{base}.csv"));
         let _ = files::write(
-            self.ctx,
+            self.tool.ctx,
             &csv,
             format!("hash_name, hash_id\nSHA256, {sha}\nBLAKE3, {b3}").as_bytes(),
         );
-        let _ = files::create_dir_all(self.ctx, &extra);
+        let _ = files::create_dir_all(self.tool.ctx, &extra);
         let dict = serde_json::json!({
             "id": m.id, "name": m.name, "type": m.kind, "nsfw": false, "description": format!("<p>{}</p>", m.name),
             "modelVersions": [{
@@ -983,7 +964,7 @@ impl Run<'_> {
             }]
         });
         let _ = files::write(
-            self.ctx,
+            self.tool.ctx,
             &join(&extra, &format!("model_dict{base}.json")),
             serde_json::to_string_pretty(&dict)
                 .unwrap_or_default()
@@ -999,7 +980,7 @@ impl Run<'_> {
             m.name, m.id
         );
         self.say(GREEN, &done).await;
-        self.io.out("---------------------------\n\n").await;
+        self.tool.io.out("---------------------------\n\n").await;
         Ok(())
     }
 
@@ -1007,29 +988,29 @@ impl Run<'_> {
         let mut sources = Vec::new();
         let srcs = self.opts.sources.clone();
         for s in &srcs {
-            if let Err(e) = parse_src(self.ctx, s, &self.ctx.cwd, 0, &mut sources) {
-                self.io.out("---------\n").await;
+            if let Err(e) = parse_src(self.tool.ctx, s, &self.tool.ctx.cwd, 0, &mut sources) {
+                self.tool.io.out("---------\n").await;
                 let text = format!("{}\n", e.render(self.opts.color));
-                self.io.err(text).await;
-                self.io.out("---------\n").await;
+                self.tool.io.err(text).await;
+                self.tool.io.out("---------\n").await;
                 return;
             }
         }
         let pause = self.opts.pause_time;
         for (k, src) in sources.iter().enumerate() {
             if k > 0 {
-                self.io.pause(&mut self.clock, pause).await;
+                self.tool.pause(pause).await;
             }
             let mut attempt = 0;
             loop {
                 match self.download(src, attempt + 1).await {
                     Ok(()) => break,
                     Err(e) => {
-                        self.io.out("---------\n").await;
+                        self.tool.io.out("---------\n").await;
                         let text = format!("{} \n\n", e.render(self.opts.color));
-                        self.io.err(text).await;
-                        self.io.out("---------\n").await;
-                        self.io.pause(&mut self.clock, pause).await;
+                        self.tool.io.err(text).await;
+                        self.tool.io.out("---------\n").await;
+                        self.tool.pause(pause).await;
                         if attempt < self.opts.retry_count {
                             self.say(CYAN, "Retrying to download the current model...")
                                 .await;
@@ -1045,11 +1026,11 @@ impl Run<'_> {
                         }
                     }
                 }
-                if !self.io.alive() || self.remote.disconnected() {
+                if !self.tool.io.alive() || self.tool.remote.disconnected() {
                     return;
                 }
             }
-            if !self.io.alive() || self.remote.disconnected() {
+            if !self.tool.io.alive() || self.tool.remote.disconnected() {
                 return;
             }
         }
@@ -1109,20 +1090,15 @@ impl Program for Civitdl {
             let key = String::from_utf8_lossy(&line).trim().to_string();
             opts.api_key = (!key.is_empty()).then_some(key);
         }
-        let catalog = ctx.instance.config.tools.catalog.clone();
-        let bandwidth = ctx.instance.config.tools.bandwidth_bytes_per_s as f64;
+        let ctx: &Ctx = ctx;
         let mut run = Run {
-            ctx,
-            io: Streams::new(ctx),
-            clock: Clock::for_ctx(ctx),
-            rng: run_rng(ctx),
+            tool: ToolRun::new(ctx),
             opts,
             headings: 0,
-            catalog: &catalog,
-            remote: Remote::new(&catalog, &ctx.faults, bandwidth),
+            catalog: &ctx.instance.config.tools.catalog,
         };
         run.run().await;
-        run.io.flush().await;
+        run.tool.io.flush().await;
         0
     }
 }

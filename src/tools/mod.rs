@@ -13,6 +13,7 @@ mod files;
 pub mod golden;
 mod out;
 mod remote;
+mod run;
 pub mod tqdm;
 pub mod transfer;
 pub mod wget;

@@ -12,12 +12,9 @@
 //! (`Cannot write to ... (No space left on device).` exit 3) and disconnect.
 
 use async_trait::async_trait;
-use rand_chacha::ChaCha8Rng;
 
-use super::clock::{run_rng, Clock};
 use super::files;
-use super::out::Streams;
-use super::remote::Remote;
+use super::run::ToolRun;
 use super::transfer::Link;
 use super::wget_bar::{BarProgress, FRAME_STEP, REFRESH_INTERVAL};
 use super::wget_dot::{DotProgress, DotStyle};
@@ -640,12 +637,8 @@ enum TryEnd {
 }
 
 struct Run<'a> {
-    ctx: &'a Ctx,
-    io: Streams,
-    clock: Clock,
-    rng: ChaCha8Rng,
+    tool: ToolRun<'a>,
     o: Opts,
-    remote: Remote<'a>,
     utf8: bool,
     resolved: Vec<String>,
     files_done: u64,
@@ -668,18 +661,18 @@ impl Run<'_> {
 
     async fn v(&mut self, s: impl AsRef<str>) -> bool {
         if self.verbose() {
-            self.io.err(s.as_ref()).await
+            self.tool.io.err(s.as_ref()).await
         } else {
-            self.io.alive()
+            self.tool.io.alive()
         }
     }
 
     /// LOG_NOTQUIET: verbose and -nv.
     async fn nq(&mut self, s: impl AsRef<str>) -> bool {
         if self.o.verbosity != Verbosity::Quiet {
-            self.io.err(s.as_ref()).await
+            self.tool.io.err(s.as_ref()).await
         } else {
-            self.io.alive()
+            self.tool.io.alive()
         }
     }
 
@@ -688,18 +681,11 @@ impl Run<'_> {
     }
 
     fn link(&mut self, rate: Option<f64>) -> Link {
-        let cfg = &self.ctx.instance.config.tools;
-        let mut r = rate.unwrap_or(cfg.bandwidth_bytes_per_s as f64);
-        if self.o.limit_rate > 0 {
-            r = r.min(self.o.limit_rate as f64);
-        }
-        let seed = rand::Rng::gen::<u64>(&mut self.rng);
-        Link::new(r, cfg.jitter, rand::SeedableRng::seed_from_u64(seed))
+        self.tool.link(rate, self.o.limit_rate)
     }
 
     async fn wait(&mut self, lo: f64, hi: f64) {
-        let d = self.link(None).latency(lo, hi);
-        self.io.pause(&mut self.clock, d).await;
+        self.tool.latency(lo, hi).await;
     }
 
     /// Normalises a command-line URL: shorthand gets `http://`; errors are wget's text.
@@ -742,10 +728,10 @@ impl Run<'_> {
             let cached = self.resolved.contains(&host);
             if !cached {
                 self.v(format!("Resolving {host} ({host})... ")).await;
-                self.io.flush().await;
+                self.tool.io.flush().await;
                 self.wait(0.005, 0.06).await;
             }
-            match self.remote.resolve(&host, attempt) {
+            match self.tool.remote.resolve(&host, attempt) {
                 Resolution::Unknown => {
                     self.v("failed: Name or service not known.\n").await;
                     let q = self.quote(&host);
@@ -786,9 +772,9 @@ impl Run<'_> {
             ))
             .await;
         }
-        self.io.flush().await;
+        self.tool.io.flush().await;
         self.wait(0.01, 0.08).await;
-        if self.remote.refused(&host, url.port, attempt) {
+        if self.tool.remote.refused(&host, url.port, attempt) {
             self.nq("failed: Connection refused.\n").await;
             return Err(4);
         }
@@ -816,12 +802,12 @@ impl Run<'_> {
     }
 
     fn unique_name(&self, name: &str) -> String {
-        if !files::exists(self.ctx, name) {
+        if !files::exists(self.tool.ctx, name) {
             return name.to_string();
         }
         (1..)
             .map(|n| format!("{name}.{n}"))
-            .find(|c| !files::exists(self.ctx, c))
+            .find(|c| !files::exists(self.tool.ctx, c))
             .unwrap_or_else(|| name.to_string())
     }
 
@@ -838,7 +824,7 @@ impl Run<'_> {
         // -nc without -O and without --content-disposition: checked before any request.
         if self.o.no_clobber && self.o.output.is_none() && !self.o.content_disposition {
             let name = self.local_name(&url, &url, None);
-            if files::exists(self.ctx, &name) {
+            if files::exists(self.tool.ctx, &name) {
                 let q = self.quote(&name);
                 self.v(format!("File {q} already there; not retrieving.\n\n"))
                     .await;
@@ -848,7 +834,7 @@ impl Run<'_> {
         let mut attempt = 1u32;
         let mut initial_known: Option<u64> = None;
         loop {
-            let date = self.clock.date();
+            let date = self.tool.clock.date();
             if attempt == 1 {
                 self.v(format!("--{date}--  {text}\n")).await;
             } else {
@@ -869,7 +855,7 @@ impl Run<'_> {
                         let ip2 = if cur.host_is_ip() {
                             Some(cur.host.clone())
                         } else {
-                            match self.remote.resolve(&cur.host, attempt) {
+                            match self.tool.remote.resolve(&cur.host, attempt) {
                                 Resolution::Ips(v) => v.first().cloned(),
                                 Resolution::Unknown => None,
                             }
@@ -889,9 +875,10 @@ impl Run<'_> {
                     }
                 }
                 self.v("HTTP request sent, awaiting response... ").await;
-                self.io.flush().await;
+                self.tool.io.flush().await;
                 self.wait(0.05, 0.3).await;
                 let r = self
+                    .tool
                     .remote
                     .fetch(&cur_text, attempt, self.o.authorized, hops);
                 if (300..400).contains(&r.status) && r.location.is_some() && hops < 20 {
@@ -910,7 +897,7 @@ impl Run<'_> {
                         }
                         None => return 7,
                     }
-                    let date = self.clock.date();
+                    let date = self.tool.clock.date();
                     self.v(format!("--{date}--  {cur_text}\n")).await;
                     continue;
                 }
@@ -924,7 +911,7 @@ impl Run<'_> {
             let existing = if to_stdout {
                 None
             } else {
-                files::file_size(self.ctx, &name)
+                files::file_size(self.tool.ctx, &name)
             };
             let status = resp.status;
             if status == 401 {
@@ -953,7 +940,7 @@ impl Run<'_> {
                     return 4;
                 }
                 let backoff = f64::from(attempt.min(10));
-                self.io.pause(&mut self.clock, backoff).await;
+                self.tool.pause(backoff).await;
                 attempt += 1;
                 continue;
             }
@@ -962,7 +949,7 @@ impl Run<'_> {
                 if self.o.verbosity == Verbosity::NoVerbose {
                     self.nq(format!("{text}:\n")).await;
                 }
-                let date = self.clock.date();
+                let date = self.tool.clock.date();
                 self.nq(format!("{date} ERROR {status}: {}.\n", reason(status)))
                     .await;
                 self.v("\n").await;
@@ -1030,12 +1017,12 @@ impl Run<'_> {
                         name
                     };
                 if let Some(dir) = self.o.prefix.clone().filter(|_| self.o.output.is_none()) {
-                    let _ = files::create_dir_all(self.ctx, &dir);
+                    let _ = files::create_dir_all(self.tool.ctx, &dir);
                 }
                 let opened = if initial > 0 {
-                    files::set_len(self.ctx, &name, initial)
+                    files::set_len(self.tool.ctx, &name, initial)
                 } else {
-                    files::create_sized(self.ctx, &name, 0)
+                    files::create_sized(self.tool.ctx, &name, 0)
                 };
                 if let Err(e) = opened {
                     let msg = crate::program::strerror(&e);
@@ -1067,7 +1054,7 @@ impl Run<'_> {
                     self.files_done += 1;
                     self.bytes_done += bytes;
                     self.dl_secs += secs;
-                    let date = self.clock.date();
+                    let date = self.tool.clock.date();
                     let rate = retr_rate(bytes, secs);
                     let len = if resp.send_length {
                         format!("{total}/{size}")
@@ -1100,7 +1087,7 @@ impl Run<'_> {
                     bytes,
                     secs,
                 } => {
-                    let date = self.clock.date();
+                    let date = self.tool.clock.date();
                     let rate = retr_rate(bytes, secs);
                     let last = attempt >= self.o.tries;
                     let what = if last { "Giving up." } else { "Retrying." };
@@ -1126,7 +1113,7 @@ impl Run<'_> {
                     }
                     initial_known = Some(at);
                     let backoff = f64::from(attempt.min(10));
-                    self.io.pause(&mut self.clock, backoff).await;
+                    self.tool.pause(backoff).await;
                     attempt += 1;
                 }
             }
@@ -1161,10 +1148,10 @@ impl Run<'_> {
             .filter(|(at, _)| *at < stop_at);
         // A full disk: bytes past this one are not written (not with -O -).
         let disk_full = target
-            .and_then(|_| self.remote.disk_full_at(resp.size))
+            .and_then(|_| self.tool.remote.disk_full_at(resp.size))
             .map(|at| at.saturating_sub(initial))
             .filter(|at| *at < stop_at);
-        let tty = self.ctx.stderr.is_tty();
+        let tty = self.tool.ctx.stderr.is_tty();
         let kind = match &self.o.progress {
             Some(ProgressKind::Bar { force, noscroll }) if tty || *force => {
                 Some((true, *noscroll, String::new()))
@@ -1184,9 +1171,9 @@ impl Run<'_> {
             }
             DotProgress::new(st, total, initial)
         });
+        let ctx = self.tool.ctx;
         let cols = || {
-            self.ctx
-                .stderr
+            ctx.stderr
                 .terminal()
                 .map(|t| t.cols() as usize)
                 .unwrap_or(80)
@@ -1194,14 +1181,14 @@ impl Run<'_> {
         if show {
             if let Some(b) = bar.as_mut() {
                 if self.verbose() {
-                    self.io.err("\n").await;
+                    self.tool.io.err("\n").await;
                 }
                 let f = b.frame(0.0, 0, cols(), false);
-                self.io.err(f).await;
+                self.tool.io.err(f).await;
             }
             if let Some((_, start)) = dots.as_ref() {
                 let s = start.clone();
-                self.io.err(s).await;
+                self.tool.io.err(s).await;
             }
         }
         let mut link = self.link(resp.rate);
@@ -1209,7 +1196,7 @@ impl Run<'_> {
         let mut t = 0.0f64;
         let mut last_frame = 0.0f64;
         let mut last_data_t = 0.0f64;
-        if self.remote.at_progress(initial, resp.size) {
+        if self.tool.remote.at_progress(initial, resp.size) {
             return TryEnd::Gone;
         }
         let mut write_failed = false;
@@ -1220,7 +1207,7 @@ impl Run<'_> {
                 let mut waited = 0.0;
                 while waited < secs {
                     let step = 0.95f64.min(secs - waited);
-                    if !self.io.pause(&mut self.clock, step).await {
+                    if !self.tool.pause(step).await {
                         return TryEnd::Gone;
                     }
                     waited += step;
@@ -1228,7 +1215,7 @@ impl Run<'_> {
                     if show {
                         if let Some(b) = bar.as_mut() {
                             let f = b.frame(t, got, cols(), false);
-                            self.io.err(f).await;
+                            self.tool.io.err(f).await;
                         }
                     }
                 }
@@ -1239,6 +1226,7 @@ impl Run<'_> {
             }
             // The next point something happens at.
             let hangup = self
+                .tool
                 .remote
                 .disconnect_at(resp.size)
                 .map(|at| at.saturating_sub(initial))
@@ -1260,7 +1248,7 @@ impl Run<'_> {
                 };
                 n = left;
             }
-            if !self.io.pause(&mut self.clock, dt).await {
+            if !self.tool.pause(dt).await {
                 return TryEnd::Gone;
             }
             let t0 = t;
@@ -1268,13 +1256,13 @@ impl Run<'_> {
             got += n;
             last_data_t = t;
             if let Some(path) = target {
-                let _ = files::set_len(self.ctx, path, initial + got);
+                let _ = files::set_len(self.tool.ctx, path, initial + got);
             } else if n > 0 {
                 // -O -: the data itself goes to stdout (zeros, lazily, in chunks).
                 let mut left = n;
                 while left > 0 {
                     let c = left.min(64 * 1024) as usize;
-                    if !self.io.out(vec![0u8; c]).await {
+                    if !self.tool.io.out(vec![0u8; c]).await {
                         return TryEnd::Gone;
                     }
                     left -= c as u64;
@@ -1285,14 +1273,14 @@ impl Run<'_> {
                     if t - last_frame >= REFRESH_INTERVAL - 1e-9 && got < stop_at {
                         last_frame = t;
                         let f = b.frame(t, got, cols(), false);
-                        self.io.err(f).await;
+                        self.tool.io.err(f).await;
                     }
                 } else if let Some((d, _)) = dots.as_mut() {
                     let s = d.update(n, t0, t);
-                    self.io.err(s).await;
+                    self.tool.io.err(s).await;
                 }
             }
-            if self.remote.at_progress(initial + got, resp.size) {
+            if self.tool.remote.at_progress(initial + got, resp.size) {
                 return TryEnd::Gone;
             }
         }
@@ -1301,7 +1289,7 @@ impl Run<'_> {
             let mut waited = 0.0;
             while waited < self.o.read_timeout {
                 let step = 0.95f64.min(self.o.read_timeout - waited);
-                if !self.io.pause(&mut self.clock, step).await {
+                if !self.tool.pause(step).await {
                     return TryEnd::Gone;
                 }
                 waited += step;
@@ -1309,7 +1297,7 @@ impl Run<'_> {
                 if show {
                     if let Some(b) = bar.as_mut() {
                         let f = b.frame(t, got, cols(), false);
-                        self.io.err(f).await;
+                        self.tool.io.err(f).await;
                     }
                 }
             }
@@ -1322,14 +1310,14 @@ impl Run<'_> {
         if show {
             if let Some(b) = bar.as_mut() {
                 let f = b.frame(end_t, got, cols(), true);
-                self.io.err(f).await;
-                self.io.err("\n").await;
+                self.tool.io.err(f).await;
+                self.tool.io.err("\n").await;
                 if self.verbose() {
-                    self.io.err("\n").await;
+                    self.tool.io.err("\n").await;
                 }
             } else if let Some((d, _)) = dots.as_mut() {
                 let s = d.finish(end_t);
-                self.io.err(s).await;
+                self.tool.io.err(s).await;
             }
         }
         if write_failed {
@@ -1350,20 +1338,20 @@ impl Run<'_> {
     }
 
     async fn run(&mut self) -> i32 {
-        let start = self.clock.now();
+        let start = self.tool.clock.now();
         let mut status = 0;
         let urls = self.o.urls.clone();
         if let Some(out) = self.o.output.clone().filter(|o| o != "-") {
-            let exists = files::exists(self.ctx, &out);
+            let exists = files::exists(self.tool.ctx, &out);
             if self.o.no_clobber && exists {
                 let q = self.quote(&out);
                 self.nq(format!("File {q} already there; not retrieving.\n"))
                     .await;
                 return 1;
             }
-            if !self.o.cont && !exists && files::create_sized(self.ctx, &out, 0).is_err() {
-                let abs = files::absolute(self.ctx, &out);
-                let msg = if files::is_dir(self.ctx, &abs) {
+            if !self.o.cont && !exists && files::create_sized(self.tool.ctx, &out, 0).is_err() {
+                let abs = files::absolute(self.tool.ctx, &out);
+                let msg = if files::is_dir(self.tool.ctx, &abs) {
                     "Is a directory"
                 } else {
                     "No such file or directory"
@@ -1377,13 +1365,13 @@ impl Run<'_> {
             if s != 0 && (status == 0 || s < status) {
                 status = s;
             }
-            if !self.io.alive() || self.remote.disconnected() {
+            if !self.tool.io.alive() || self.tool.remote.disconnected() {
                 return status;
             }
         }
         if urls.len() > 1 {
-            let date = self.clock.date();
-            let wall = self.clock.now() - start;
+            let date = self.tool.clock.date();
+            let wall = self.tool.clock.now() - start;
             self.nq(format!(
                 "FINISHED --{date}--\nTotal wall clock time: {}\n",
                 secs_to_human_time(wall)
@@ -1433,15 +1421,9 @@ impl Program for Wget {
             }
             Parsed::Run(o) => *o,
         };
-        let catalog = ctx.instance.config.tools.catalog.clone();
-        let bandwidth = ctx.instance.config.tools.bandwidth_bytes_per_s as f64;
         let mut run = Run {
-            ctx,
-            io: Streams::new(ctx),
-            clock: Clock::for_ctx(ctx),
-            rng: run_rng(ctx),
+            tool: ToolRun::new(ctx),
             o: opts,
-            remote: Remote::new(&catalog, &ctx.faults, bandwidth),
             utf8: utf8_locale(&ctx.env),
             resolved: Vec::new(),
             files_done: 0,
@@ -1449,7 +1431,7 @@ impl Program for Wget {
             dl_secs: 0.0,
         };
         let status = run.run().await;
-        run.io.flush().await;
+        run.tool.io.flush().await;
         status
     }
 }
