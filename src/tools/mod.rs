@@ -17,8 +17,6 @@ mod run;
 pub mod tqdm;
 pub mod transfer;
 pub mod wget;
-mod wget_bar;
-mod wget_dot;
 
 use crate::program::Program;
 

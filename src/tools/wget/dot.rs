@@ -2,7 +2,7 @@
 //! offset, percentage, speed and eta; `,` and `[ skipping NK ]` on resume;
 //! the last row padded and closed with the total time.
 
-use super::wget::{eta_short, print_decimal, rate_units};
+use super::format::{eta_short, print_decimal, rate_units};
 
 /// Dot geometry: bytes per dot, dots per group, dots per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
