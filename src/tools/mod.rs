@@ -6,7 +6,6 @@
 //! without SSH) and [`golden`] (structural comparison with real captures).
 
 pub mod civitdl;
-mod civitdl_help;
 pub mod clock;
 pub mod emit;
 mod files;
