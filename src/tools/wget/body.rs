@@ -2,9 +2,8 @@
 //! (or zeros to stdout for `-O -`), the bar or the dots, pauses, stalls,
 //! drops, a full disk and a session cut off part-way.
 
-use super::args::ProgressKind;
-use super::bar::{BarProgress, FRAME_STEP, REFRESH_INTERVAL};
-use super::dot::{DotProgress, DotStyle};
+use super::bar::FRAME_STEP;
+use super::progress::Progress;
 use super::Run;
 use crate::net::response::{FailKind, Response};
 use crate::tools::files;
@@ -58,50 +57,13 @@ impl Run<'_> {
             .and_then(|_| self.tool.remote.disk_full_at(resp.size))
             .map(|at| at.saturating_sub(initial))
             .filter(|at| *at < stop_at);
-        let tty = self.tool.ctx.stderr.is_tty();
-        let kind = match &self.o.progress {
-            Some(ProgressKind::Bar { force, noscroll }) if tty || *force => {
-                Some((true, *noscroll, String::new()))
-            }
-            Some(ProgressKind::Dot(style)) => Some((false, false, style.clone())),
-            _ if tty => Some((true, false, String::new())),
-            _ => Some((false, false, "default".to_string())),
-        };
-        let show = self.progress_shown();
-        let name_for_bar = target.map(String::from).unwrap_or_else(|| "-".into());
-        let (is_bar, noscroll, style) = kind.unwrap_or((false, false, String::new()));
-        let mut bar = is_bar.then(|| BarProgress::new(&name_for_bar, total, initial, noscroll));
-        let mut dots = (!is_bar).then(|| {
-            let mut st = DotStyle::named(&style);
-            if let Some(b) = self.o.dot_bytes.filter(|b| *b > 0) {
-                st.dot_bytes = b;
-            }
-            DotProgress::new(st, total, initial)
-        });
-        let ctx = self.tool.ctx;
-        let cols = || {
-            ctx.stderr
-                .terminal()
-                .map(|t| t.cols() as usize)
-                .unwrap_or(80)
-        };
-        if show {
-            if let Some(b) = bar.as_mut() {
-                if self.verbose() {
-                    self.tool.io.err("\n").await;
-                }
-                let f = b.frame(0.0, 0, cols(), false);
-                self.tool.io.err(f).await;
-            }
-            if let Some((_, start)) = dots.as_ref() {
-                let s = start.clone();
-                self.tool.io.err(s).await;
-            }
+        let mut progress = Progress::new(self.tool.ctx, &self.o, target, total, initial);
+        for piece in progress.start() {
+            self.tool.io.err(piece).await;
         }
         let mut link = self.link(resp.rate);
         let mut got = 0u64;
         let mut t = 0.0f64;
-        let mut last_frame = 0.0f64;
         let mut last_data_t = 0.0f64;
         if self.tool.remote.at_progress(initial, resp.size) {
             return TryEnd::Gone;
@@ -110,21 +72,8 @@ impl Run<'_> {
         while got < stop_at {
             if let Some((_, secs)) = pause.filter(|(at, _)| got >= *at) {
                 pause = None;
-                // fd_read_body wakes every 0.95 s; the bar is redrawn each time.
-                let mut waited = 0.0;
-                while waited < secs {
-                    let step = 0.95f64.min(secs - waited);
-                    if !self.tool.pause(step).await {
-                        return TryEnd::Gone;
-                    }
-                    waited += step;
-                    t += step;
-                    if show {
-                        if let Some(b) = bar.as_mut() {
-                            let f = b.frame(t, got, cols(), false);
-                            self.tool.io.err(f).await;
-                        }
-                    }
+                if !self.idle(secs, &mut t, got, &mut progress).await {
+                    return TryEnd::Gone;
                 }
             }
             if disk_full.is_some_and(|at| got >= at) {
@@ -162,30 +111,11 @@ impl Run<'_> {
             t += dt;
             got += n;
             last_data_t = t;
-            if let Some(path) = target {
-                let _ = files::set_len(self.tool.ctx, path, initial + got);
-            } else if n > 0 {
-                // -O -: the data itself goes to stdout (zeros, lazily, in chunks).
-                let mut left = n;
-                while left > 0 {
-                    let c = left.min(64 * 1024) as usize;
-                    if !self.tool.io.out(vec![0u8; c]).await {
-                        return TryEnd::Gone;
-                    }
-                    left -= c as u64;
-                }
+            if !self.deliver(target, initial + got, n).await {
+                return TryEnd::Gone;
             }
-            if show {
-                if let Some(b) = bar.as_mut() {
-                    if t - last_frame >= REFRESH_INTERVAL - 1e-9 && got < stop_at {
-                        last_frame = t;
-                        let f = b.frame(t, got, cols(), false);
-                        self.tool.io.err(f).await;
-                    }
-                } else if let Some((d, _)) = dots.as_mut() {
-                    let s = d.update(n, t0, t);
-                    self.tool.io.err(s).await;
-                }
+            if let Some(f) = progress.update(n, t0, t, got, got < stop_at) {
+                self.tool.io.err(f).await;
             }
             if self.tool.remote.at_progress(initial + got, resp.size) {
                 return TryEnd::Gone;
@@ -193,20 +123,11 @@ impl Run<'_> {
         }
         // A stall: frames keep coming about once a second until the read timeout.
         if let (Some((FailKind::Stall, _)), false) = (fail_at, write_failed) {
-            let mut waited = 0.0;
-            while waited < self.o.read_timeout {
-                let step = 0.95f64.min(self.o.read_timeout - waited);
-                if !self.tool.pause(step).await {
-                    return TryEnd::Gone;
-                }
-                waited += step;
-                t += step;
-                if show {
-                    if let Some(b) = bar.as_mut() {
-                        let f = b.frame(t, got, cols(), false);
-                        self.tool.io.err(f).await;
-                    }
-                }
+            if !self
+                .idle(self.o.read_timeout, &mut t, got, &mut progress)
+                .await
+            {
+                return TryEnd::Gone;
             }
         }
         let end_t = if fail_at.is_some() || write_failed {
@@ -214,18 +135,8 @@ impl Run<'_> {
         } else {
             t
         };
-        if show {
-            if let Some(b) = bar.as_mut() {
-                let f = b.frame(end_t, got, cols(), true);
-                self.tool.io.err(f).await;
-                self.tool.io.err("\n").await;
-                if self.verbose() {
-                    self.tool.io.err("\n").await;
-                }
-            } else if let Some((d, _)) = dots.as_mut() {
-                let s = d.finish(end_t);
-                self.tool.io.err(s).await;
-            }
+        for piece in progress.finish(end_t, got) {
+            self.tool.io.err(piece).await;
         }
         if write_failed {
             return TryEnd::WriteFailed;
@@ -242,5 +153,49 @@ impl Run<'_> {
                 secs: end_t,
             },
         }
+    }
+
+    /// `secs` with no bytes coming (a pause, a stall): `fd_read_body` wakes
+    /// every 0.95 s and the bar is redrawn each time; `false` when the
+    /// reader left.
+    async fn idle(
+        &mut self,
+        secs: f64,
+        t: &mut f64,
+        got: u64,
+        progress: &mut Progress<'_>,
+    ) -> bool {
+        let mut waited = 0.0;
+        while waited < secs {
+            let step = 0.95f64.min(secs - waited);
+            if !self.tool.pause(step).await {
+                return false;
+            }
+            waited += step;
+            *t += step;
+            if let Some(f) = progress.redraw(*t, got) {
+                self.tool.io.err(f).await;
+            }
+        }
+        true
+    }
+
+    /// `n` more bytes, `size` in all: the file grows to `size`, or with
+    /// `-O -` the data itself (zeros, lazily, in chunks) goes to stdout;
+    /// `false` when the reader left.
+    async fn deliver(&mut self, target: Option<&str>, size: u64, n: u64) -> bool {
+        if let Some(path) = target {
+            let _ = files::set_len(self.tool.ctx, path, size);
+            return true;
+        }
+        let mut left = n;
+        while left > 0 {
+            let c = left.min(64 * 1024) as usize;
+            if !self.tool.io.out(vec![0u8; c]).await {
+                return false;
+            }
+            left -= c as u64;
+        }
+        true
     }
 }

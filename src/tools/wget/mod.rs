@@ -17,6 +17,7 @@ mod body;
 mod dot;
 mod fetch;
 mod format;
+mod progress;
 
 use async_trait::async_trait;
 
@@ -70,10 +71,6 @@ impl Run<'_> {
         } else {
             self.tool.io.alive()
         }
-    }
-
-    fn progress_shown(&self) -> bool {
-        self.verbose() || self.o.show_progress
     }
 
     fn link(&mut self, rate: Option<f64>) -> Link {
