@@ -27,6 +27,7 @@ pub(super) struct Options {
     pub(super) color: bool,
 }
 
+/// What the command line asks for.
 pub(super) enum Parsed {
     Run(Box<Options>),
     Help,
@@ -34,7 +35,7 @@ pub(super) enum Parsed {
     Error(String),
 }
 
-pub(super) const LONG_OPTS: &[&str] = &[
+const LONG_OPTS: &[&str] = &[
     "--help",
     "--sorter",
     "--max-images",
@@ -58,7 +59,8 @@ pub(super) const LONG_OPTS: &[&str] = &[
     "--version",
 ];
 
-pub(super) fn display_name(long: &str) -> String {
+/// How argparse names an option in its errors.
+fn display_name(long: &str) -> String {
     match long {
         "--sorter" => "-s/--sorter".into(),
         "--max-images" => "-i/--max-images".into(),
@@ -81,6 +83,7 @@ pub(super) struct Raw {
     color: Option<bool>,
 }
 
+/// The command line merged with the config `defaults`, or what to print instead.
 pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
     let mut raw = Raw::default();
     let mut positional = Vec::new();
@@ -308,6 +311,7 @@ pub(super) fn parse_rate(s: &str) -> u64 {
     decimal_amount(s.trim()).map_or(0, |v| v as u64)
 }
 
+/// The config file civitdl writes on its first run.
 pub(super) const DEFAULT_CONFIG: &str = r#"{
   "version": "2.2.0",
   "default": {

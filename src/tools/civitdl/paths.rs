@@ -28,6 +28,7 @@ pub(super) fn dir_name(name: &str) -> String {
     }
 }
 
+/// `dir/name`, without doubling a trailing slash.
 pub(super) fn join(dir: &str, name: &str) -> String {
     if dir.ends_with('/') {
         format!("{dir}{name}")
@@ -36,6 +37,7 @@ pub(super) fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// `len` hex digits grown from `seed` (upper case for the hashes civitdl records).
 pub(super) fn hex_digest(seed: u64, len: usize, upper: bool) -> String {
     let mut s = String::new();
     let mut x = seed;

@@ -12,7 +12,8 @@ pub(super) enum Source {
     Version { vid: u64 },
 }
 
-pub(super) fn civitai_id_after(s: &str, key: &str) -> Option<u64> {
+/// The digits after `key` in a civitai URL (`models/123`), as an id.
+fn civitai_id_after(s: &str, key: &str) -> Option<u64> {
     let i = s.find(key)? + key.len();
     let digits: String = s[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
@@ -86,6 +87,7 @@ pub(super) fn parse_src(
     Err(bad_source(s))
 }
 
-pub(super) fn bad_source(s: &str) -> Failure {
+/// The exception for a source civitdl cannot read.
+fn bad_source(s: &str) -> Failure {
     Failure::Input(vec![format!("Bad source provided: {s}"), "None".into()])
 }

@@ -10,12 +10,14 @@ pub(super) enum Verbosity {
     Verbose,
 }
 
+/// `--progress=TYPE`.
 #[derive(Clone, Debug)]
 pub(super) enum ProgressKind {
     Bar { force: bool, noscroll: bool },
     Dot(String),
 }
 
+/// The parsed command line.
 #[derive(Clone, Debug)]
 pub(super) struct Opts {
     pub(super) urls: Vec<String>,
@@ -35,6 +37,7 @@ pub(super) struct Opts {
     pub(super) retry_on_http_error: Vec<u16>,
 }
 
+/// What the command line asks for.
 pub(super) enum Parsed {
     Run(Box<Opts>),
     Help,
@@ -42,11 +45,12 @@ pub(super) enum Parsed {
     Usage(String, i32),
 }
 
+/// The lines after an option error.
 pub(super) const USAGE_TAIL: &str =
     "Usage: wget [OPTION]... [URL]...\n\nTry `wget --help' for more options.\n";
 
 /// Long options taking an argument.
-pub(super) const LONG_ARG: &[&str] = &[
+const LONG_ARG: &[&str] = &[
     "output-document",
     "directory-prefix",
     "tries",
@@ -105,7 +109,7 @@ pub(super) const LONG_ARG: &[&str] = &[
     "https-only",
 ];
 /// Long options without an argument.
-pub(super) const LONG_FLAG: &[&str] = &[
+const LONG_FLAG: &[&str] = &[
     "quiet",
     "verbose",
     "no-verbose",
@@ -155,10 +159,10 @@ pub(super) const LONG_FLAG: &[&str] = &[
     "no-netrc",
 ];
 /// Short options taking an argument (`-n` is special: `-nv`, `-nc`, `-nd`, `-nH`, `-np`).
-pub(super) const SHORT_ARG: &str = "OPTteoaUwiQlARDIXBn";
-pub(super) const SHORT_FLAG: &str = "qvcS46ENrmpkxbdhVFHKLu";
+const SHORT_ARG: &str = "OPTteoaUwiQlARDIXBn";
+const SHORT_FLAG: &str = "qvcS46ENrmpkxbdhVFHKLu";
 
-pub(super) fn long_for_short(c: char) -> &'static str {
+fn long_for_short(c: char) -> &'static str {
     match c {
         'O' => "output-document",
         'P' => "directory-prefix",
@@ -175,7 +179,16 @@ pub(super) fn long_for_short(c: char) -> &'static str {
     }
 }
 
-pub(super) fn parse_size(s: &str) -> Option<u64> {
+/// The long name of short option `c` (`c` itself when it has none).
+fn option_name(c: char) -> String {
+    match long_for_short(c) {
+        "" => c.to_string(),
+        long => long.to_string(),
+    }
+}
+
+/// `-e dotbytes=4M`: a size with a binary multiplier (k = 1024).
+fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, mult) = match s.chars().last()? {
         'k' | 'K' => (&s[..s.len() - 1], 1024.0),
@@ -186,6 +199,7 @@ pub(super) fn parse_size(s: &str) -> Option<u64> {
     num.parse::<f64>().ok().map(|n| (n * mult) as u64)
 }
 
+/// The command line, or what to print instead of running.
 pub(super) fn parse_args(args: &[String]) -> Parsed {
     let mut o = Opts {
         urls: vec![],
@@ -295,27 +309,11 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                             }
                         }
                     } else {
-                        let long = long_for_short(c);
-                        pairs.push((
-                            if long.is_empty() {
-                                c.to_string()
-                            } else {
-                                long.to_string()
-                            },
-                            Some(v),
-                        ));
+                        pairs.push((option_name(c), Some(v)));
                     }
                     break;
                 } else if SHORT_FLAG.contains(c) {
-                    let long = long_for_short(c);
-                    pairs.push((
-                        if long.is_empty() {
-                            c.to_string()
-                        } else {
-                            long.to_string()
-                        },
-                        None,
-                    ));
+                    pairs.push((option_name(c), None));
                 } else {
                     return Parsed::Usage(format!("wget: invalid option -- '{c}'\n"), 2);
                 }
@@ -399,7 +397,8 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
     Parsed::Run(Box::new(o))
 }
 
-pub(super) fn parse_progress(v: &str) -> Option<ProgressKind> {
+/// `--progress=bar:force:noscroll`, `dot:mega`; `None` for an unknown type.
+fn parse_progress(v: &str) -> Option<ProgressKind> {
     let mut parts = v.split(':');
     match parts.next()? {
         "bar" => {

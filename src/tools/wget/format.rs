@@ -30,8 +30,10 @@ pub(super) fn rate_units(rate: f64) -> (f64, usize) {
     (r, u)
 }
 
-/// `retr_rate`: `977 KB/s`, `1.43 MB/s`.
-pub(super) fn retr_rate(bytes: u64, secs: f64) -> String {
+/// `bytes` over `secs` as `retr_rate` prints it: the scaled value, its
+/// unit index (B, K, M, G, T) and its decimals (2, 1 or 0 as it grows).
+/// No time at all counts as a microsecond.
+pub(super) fn scaled_rate(bytes: u64, secs: f64) -> (f64, usize, usize) {
     let rate = if secs > 0.0 {
         bytes as f64 / secs
     } else {
@@ -45,6 +47,12 @@ pub(super) fn retr_rate(bytes: u64, secs: f64) -> String {
     } else {
         2
     };
+    (v, u, prec)
+}
+
+/// `retr_rate`: `977 KB/s`, `1.43 MB/s`.
+pub(super) fn retr_rate(bytes: u64, secs: f64) -> String {
+    let (v, u, prec) = scaled_rate(bytes, secs);
     format!("{v:.prec$} {}", ["B/s", "KB/s", "MB/s", "GB/s", "TB/s"][u])
 }
 
