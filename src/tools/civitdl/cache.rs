@@ -1,18 +1,12 @@
 //! civitdl's hash cache (`~/.cache/civitdl/hashes/`): which model file a
 //! version id was saved to, so a second download copies instead.
 
-use super::Run;
+use super::{home, Run};
 use crate::tools::files;
 
 impl Run<'_> {
     fn cache_file(&self, vid: u64) -> String {
-        let home = self
-            .tool
-            .ctx
-            .env
-            .get("HOME")
-            .cloned()
-            .unwrap_or_else(|| "/root".into());
+        let home = home(self.tool.ctx);
         format!(
             "{home}/.cache/civitdl/hashes/{}/{}.csv",
             vid / 10000,

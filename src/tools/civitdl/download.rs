@@ -12,7 +12,11 @@ use crate::net::response::Resolution;
 use crate::net::{Catalog, Url};
 use crate::tools::{files, tqdm};
 
+/// civitdl's InputException when a model needs an API key it was not given.
+const API_KEY_NEEDED: &str = "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".";
+
 impl Run<'_> {
+    /// Connection-level failure of the API host, as requests/urllib3 word it.
     fn network_error(&self, path: &str, attempt: u32) -> Option<Failure> {
         let base = Url::parse(self.catalog.civitai_api())?;
         let (pool, conn) = if base.scheme == "https" {
@@ -157,17 +161,13 @@ impl Run<'_> {
         } else {
             self.tool.latency(0.2, 0.7).await;
             if m.requires_auth && self.opts.api_key.is_none() {
-                return Err(Failure::Input(vec![
-                    "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
-                ]));
+                return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
             }
             // `__request_model`: 401 is the API-key message, 403 warns about
             // early access first, every other code is an APIException.
             let faulted = self.tool.remote.http_status(attempt).filter(|c| *c != 404);
             if faulted == Some(401) {
-                return Err(Failure::Input(vec![
-                    "Unable to download this model as it requires a valid API Key. Please head to CivitAI, go to \"Account Settings\", then go to \"API Keys\" section, then add an api key to your account. After that, paste the key to the program or add it to civitconfig with \"civitconfig default --api-key\".".into(),
-                ]));
+                return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
             }
             if faulted == Some(403) {
                 self.say(

@@ -31,6 +31,7 @@ use super::transfer::Link;
 use crate::net::Catalog;
 use crate::program::{Ctx, Program};
 use args::{parse_args, Options, Parsed, DEFAULT_CONFIG, HELP_BODY, USAGE};
+use failure::Failure;
 use source::parse_src;
 
 /// The `civitdl` program.
@@ -48,7 +49,7 @@ const RESET: &str = "\x1b[0m";
 const INDENT: &str = "                ";
 const MIB: u64 = 1024 * 1024;
 
-/// One run's state: streams, clock, randomness, heading colour.
+/// One civitdl run: the shared [`ToolRun`], the options, the heading colour.
 struct Run<'a> {
     tool: ToolRun<'a>,
     opts: Options,
@@ -84,16 +85,22 @@ impl Run<'_> {
         self.tool.link(rate, self.opts.limit_rate)
     }
 
-    /// Connection-level failure of the API host, as requests/urllib3 word it.
+    /// An exception between its `---------` lines (stdout around stderr);
+    /// `tail` ends it (`" \n\n"` in the retry loop, `"\n"` for a bad source).
+    async fn print_failure(&mut self, e: &Failure, tail: &str) {
+        self.tool.io.out("---------\n").await;
+        let text = format!("{}{tail}", e.render(self.opts.color));
+        self.tool.io.err(text).await;
+        self.tool.io.out("---------\n").await;
+    }
+
+    /// Every source in turn, each through the retry loop.
     async fn run(&mut self) {
         let mut sources = Vec::new();
         let srcs = self.opts.sources.clone();
         for s in &srcs {
             if let Err(e) = parse_src(self.tool.ctx, s, &self.tool.ctx.cwd, 0, &mut sources) {
-                self.tool.io.out("---------\n").await;
-                let text = format!("{}\n", e.render(self.opts.color));
-                self.tool.io.err(text).await;
-                self.tool.io.out("---------\n").await;
+                self.print_failure(&e, "\n").await;
                 return;
             }
         }
@@ -107,10 +114,7 @@ impl Run<'_> {
                 match self.download(src, attempt + 1).await {
                     Ok(()) => break,
                     Err(e) => {
-                        self.tool.io.out("---------\n").await;
-                        let text = format!("{} \n\n", e.render(self.opts.color));
-                        self.tool.io.err(text).await;
-                        self.tool.io.out("---------\n").await;
+                        self.print_failure(&e, " \n\n").await;
                         self.tool.pause(pause).await;
                         if attempt < self.opts.retry_count {
                             self.say(CYAN, "Retrying to download the current model...")
@@ -138,14 +142,18 @@ impl Run<'_> {
     }
 }
 
+/// `$HOME`, where civitdl keeps its config and its cache (`/root` unset).
+fn home(ctx: &Ctx) -> String {
+    ctx.env
+        .get("HOME")
+        .cloned()
+        .unwrap_or_else(|| "/root".into())
+}
+
 #[async_trait]
 impl Program for Civitdl {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
-        let home = ctx
-            .env
-            .get("HOME")
-            .cloned()
-            .unwrap_or_else(|| "/root".into());
+        let home = home(ctx);
         let config_path = format!("{home}/.config/civitdl/config.json");
         let config: serde_json::Value = match files::read(ctx, &config_path) {
             Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),

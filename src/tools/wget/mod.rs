@@ -33,6 +33,8 @@ use crate::program::{Ctx, Program};
 #[derive(Debug, Default)]
 pub struct Wget;
 
+/// One wget run: the shared [`ToolRun`], the options and the totals for
+/// the `FINISHED` summary.
 struct Run<'a> {
     tool: ToolRun<'a>,
     o: Opts,
