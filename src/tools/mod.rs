@@ -1,9 +1,17 @@
 //! The emulated download tools (`civitdl`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
+//! One folder per tool (`wget/`, `civitdl/`: its command line, its steps,
+//! its output formats, its help texts), each run built on one shared
+//! `ToolRun` (`run.rs`: the program context, the buffered streams of
+//! `out.rs`, the clock, the seeded rng and the `Remote`, the one place
+//! where faults bend the fake internet of [`crate::net`]). A new tool is a
+//! folder that builds a `ToolRun`, plus a line in [`lookup`] and [`names`].
+//!
 //! Shared pieces: [`clock`] (simulated time, wall-clock dates), [`transfer`]
-//! (bandwidth with seeded jitter), [`tqdm`] (progress bar formatting), [`emit`] (the tools
-//! without SSH) and [`golden`] (structural comparison with real captures).
+//! (bandwidth with seeded jitter), [`tqdm`] (progress bar formatting),
+//! `files` (the sandbox as the tools write it), [`emit`] (the tools without
+//! SSH) and [`golden`] (structural comparison with real captures).
 
 pub mod civitdl;
 pub mod clock;

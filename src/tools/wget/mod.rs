@@ -4,7 +4,7 @@
 //! `-q`, `-nv`, `--show-progress`, `-O`, `-O -`, `-P`, `-c`, `-nc`,
 //! `--content-disposition`, `.N` suffixes, tries and read timeouts; its
 //! errors and exit codes; the file at the right path, sparse, exact size.
-//! Tool-depth faults come through [`Remote`]: HTTP status (401 exit 6;
+//! Tool-depth faults come through `Remote` (`tools/remote.rs`): HTTP status (401 exit 6;
 //! other 4xx/5xx `ERROR N` exit 8, retried only for 504 and codes in
 //! `--retry-on-http-error`), drop (`Read error ... (Connection reset by
 //! peer)` and a resumed try), stall (`--.-KB/s`, a read timeout when it
