@@ -17,11 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fakessh::instance::Instance;
+use fakessh::net::response::content_type;
+use fakessh::net::{Catalog, Url};
 use fakessh::program::{Input, Output};
 use fakessh::shell::{CommandTrace, Origin, Shell, Stdio};
-use fakessh::net::response::content_type;
-use fakessh::net::Url;
-use fakessh::net::Catalog;
 use fakessh_fuzz::{split_at_byte, Renewed};
 use libfuzzer_sys::fuzz_target;
 
