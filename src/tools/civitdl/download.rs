@@ -151,51 +151,19 @@ impl Run<'_> {
         let extra = join(&dir, &format!("extra_data-vid_{vid}"));
         let base = format!("-mid_{}-vid_{vid}", m.id);
         let mut stem = m.stem.clone();
-        if self.opts.without_model {
+        let disposition = if self.opts.without_model {
+            false
+        } else {
+            self.request_model(&m, vid, attempt).await?;
+            m.content_disposition
+        };
+        if !disposition {
             self.say(
                 YELLOW,
                 "Downloaded model from CivitAI has no content disposition header available.",
             )
             .await;
             stem = format!("{}--{}", dir_name(&m.name), m.stem);
-        } else {
-            self.tool.latency(0.2, 0.7).await;
-            if m.requires_auth && self.opts.api_key.is_none() {
-                return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
-            }
-            // `__request_model`: 401 is the API-key message, 403 warns about
-            // early access first, every other code is an APIException.
-            let faulted = self.tool.remote.http_status(attempt).filter(|c| *c != 404);
-            if faulted == Some(401) {
-                return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
-            }
-            if faulted == Some(403) {
-                self.say(
-                    YELLOW,
-                    "Model is behind CivitAI's early access restriction (i.e have to wait a few days for model to be available to be downloaded).",
-                )
-                .await;
-            }
-            if let Some(code) = faulted
-                .or(m.download_status)
-                .filter(|c| !(200..300).contains(c))
-            {
-                return Err(Failure::Api(
-                    code,
-                    vec![format!(
-                        "Downloading model from CivitAI failed for model id, {}, and version id, {vid}",
-                        m.id
-                    )],
-                ));
-            }
-            if !m.content_disposition {
-                self.say(
-                    YELLOW,
-                    "Downloaded model from CivitAI has no content disposition header available.",
-                )
-                .await;
-                stem = format!("{}--{}", dir_name(&m.name), m.stem);
-            }
         }
         if files::create_dir_all(self.tool.ctx, &dir).is_err() {
             let abs = files::absolute(self.tool.ctx, &dir);
@@ -249,29 +217,13 @@ impl Run<'_> {
                 }
             }
         }
-        let csv = join(&dir, &format!("{stem}{base}.csv"));
-        let _ = files::write(
-            self.tool.ctx,
-            &csv,
-            format!("hash_name, hash_id\nSHA256, {sha}\nBLAKE3, {b3}").as_bytes(),
-        );
-        let _ = files::create_dir_all(self.tool.ctx, &extra);
-        let dict = serde_json::json!({
-            "id": m.id, "name": m.name, "type": m.kind, "nsfw": false, "description": format!("<p>{}</p>", m.name),
-            "modelVersions": [{
-                "id": vid, "modelId": m.id, "name": "v1.0", "baseModel": m.base_model,
-                "downloadUrl": format!("https://civitai.com/api/download/models/{vid}"),
-                "files": [{ "name": Catalog::model_file_name(&m), "sizeKB": m.size as f64 / 1024.0, "type": "Model", "primary": true,
-                            "hashes": { "SHA256": sha, "BLAKE3": b3 } }]
-            }]
-        });
-        let _ = files::write(
-            self.tool.ctx,
-            &join(&extra, &format!("model_dict{base}.json")),
-            serde_json::to_string_pretty(&dict)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
+        let names = Names {
+            dir: &dir,
+            extra: &extra,
+            stem: &stem,
+            base: &base,
+        };
+        self.write_records(&m, vid, &names, &sha, &b3);
         let model_dir = if self.opts.without_model {
             "N/A".to_string()
         } else {
@@ -285,4 +237,86 @@ impl Run<'_> {
         self.tool.io.out("---------------------------\n\n").await;
         Ok(())
     }
+
+    /// `__request_model`: the download request's answer before any byte.
+    /// A missing API key and 401 are the API-key InputException, 403 warns
+    /// about early access first, every other non-2xx code is an APIException.
+    async fn request_model(&mut self, m: &Model, vid: u64, attempt: u32) -> Result<(), Failure> {
+        self.tool.latency(0.2, 0.7).await;
+        if m.requires_auth && self.opts.api_key.is_none() {
+            return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
+        }
+        let faulted = self.tool.remote.http_status(attempt).filter(|c| *c != 404);
+        if faulted == Some(401) {
+            return Err(Failure::Input(vec![API_KEY_NEEDED.into()]));
+        }
+        if faulted == Some(403) {
+            self.say(
+                YELLOW,
+                "Model is behind CivitAI's early access restriction (i.e have to wait a few days for model to be available to be downloaded).",
+            )
+            .await;
+        }
+        if let Some(code) = faulted
+            .or(m.download_status)
+            .filter(|c| !(200..300).contains(c))
+        {
+            return Err(Failure::Api(
+                code,
+                vec![format!(
+                    "Downloading model from CivitAI failed for model id, {}, and version id, {vid}",
+                    m.id
+                )],
+            ));
+        }
+        Ok(())
+    }
+
+    /// The hashes csv (`<stem><base>.csv`) and the model dict
+    /// (`extra_data-vid_<vid>/model_dict<base>.json`).
+    fn write_records(&self, m: &Model, vid: u64, names: &Names<'_>, sha: &str, b3: &str) {
+        let ctx = self.tool.ctx;
+        let Names {
+            dir,
+            extra,
+            stem,
+            base,
+        } = *names;
+        let csv = join(dir, &format!("{stem}{base}.csv"));
+        let _ = files::write(
+            ctx,
+            &csv,
+            format!("hash_name, hash_id\nSHA256, {sha}\nBLAKE3, {b3}").as_bytes(),
+        );
+        let _ = files::create_dir_all(ctx, extra);
+        let dict = serde_json::json!({
+            "id": m.id, "name": m.name, "type": m.kind, "nsfw": false, "description": format!("<p>{}</p>", m.name),
+            "modelVersions": [{
+                "id": vid, "modelId": m.id, "name": "v1.0", "baseModel": m.base_model,
+                "downloadUrl": format!("https://civitai.com/api/download/models/{vid}"),
+                "files": [{ "name": Catalog::model_file_name(m), "sizeKB": m.size as f64 / 1024.0, "type": "Model", "primary": true,
+                            "hashes": { "SHA256": sha, "BLAKE3": b3 } }]
+            }]
+        });
+        let _ = files::write(
+            ctx,
+            &join(extra, &format!("model_dict{base}.json")),
+            serde_json::to_string_pretty(&dict)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+    }
+}
+
+/// Where one download's files go.
+#[derive(Clone, Copy)]
+struct Names<'n> {
+    /// The model's directory (`<root>/<model name>`).
+    dir: &'n str,
+    /// `extra_data-vid_<vid>` in it.
+    extra: &'n str,
+    /// The model file's stem.
+    stem: &'n str,
+    /// `-mid_<mid>-vid_<vid>`.
+    base: &'n str,
 }
