@@ -34,29 +34,12 @@ impl Run<'_> {
         initial: u64,
     ) -> TryEnd {
         let total = resp.send_length.then_some(resp.size);
-        let remaining = resp.size.saturating_sub(initial);
-        // A stall the read timeout outlasts is a read error at that byte.
-        let timeout_stall = resp
-            .stall
-            .filter(|(_, d)| d.is_none_or(|d| d >= self.o.read_timeout))
-            .map(|(at, _)| (FailKind::Stall, at));
-        let fail = match (resp.fail, timeout_stall) {
-            (Some(f), Some(s)) => Some(if s.1 < f.1 { s } else { f }),
-            (f, s) => f.or(s),
-        };
-        let fail_at = fail.map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
-        let stop_at = fail_at.map(|(_, n)| n).unwrap_or(remaining);
-        // A shorter stall: no bytes for a while, then the body goes on.
-        let mut pause = resp
-            .stall
-            .filter(|(_, d)| d.is_some_and(|d| d < self.o.read_timeout))
-            .map(|(at, d)| (at.saturating_sub(initial), d.unwrap_or(0.0)))
-            .filter(|(at, _)| *at < stop_at);
-        // A full disk: bytes past this one are not written (not with -O -).
-        let disk_full = target
-            .and_then(|_| self.tool.remote.disk_full_at(resp.size))
-            .map(|at| at.saturating_sub(initial))
-            .filter(|at| *at < stop_at);
+        let Events {
+            fail_at,
+            stop_at,
+            mut pause,
+            disk_full,
+        } = self.events(resp, target, initial);
         let mut progress = Progress::new(self.tool.ctx, &self.o, target, total, initial);
         for piece in progress.start() {
             self.tool.io.err(piece).await;
@@ -155,6 +138,40 @@ impl Run<'_> {
         }
     }
 
+    /// Where this try's body breaks off, pauses or hits a full disk,
+    /// counted from `initial`.
+    fn events(&self, resp: &Response, target: Option<&str>, initial: u64) -> Events {
+        let remaining = resp.size.saturating_sub(initial);
+        // A stall the read timeout outlasts is a read error at that byte.
+        let timeout_stall = resp
+            .stall
+            .filter(|(_, d)| d.is_none_or(|d| d >= self.o.read_timeout))
+            .map(|(at, _)| (FailKind::Stall, at));
+        let fail = match (resp.fail, timeout_stall) {
+            (Some(f), Some(s)) => Some(if s.1 < f.1 { s } else { f }),
+            (f, s) => f.or(s),
+        };
+        let fail_at = fail.map(|(k, at)| (k, at.saturating_sub(initial).min(remaining)));
+        let stop_at = fail_at.map(|(_, n)| n).unwrap_or(remaining);
+        // A shorter stall: no bytes for a while, then the body goes on.
+        let pause = resp
+            .stall
+            .filter(|(_, d)| d.is_some_and(|d| d < self.o.read_timeout))
+            .map(|(at, d)| (at.saturating_sub(initial), d.unwrap_or(0.0)))
+            .filter(|(at, _)| *at < stop_at);
+        // A full disk: bytes past this one are not written (not with -O -).
+        let disk_full = target
+            .and_then(|_| self.tool.remote.disk_full_at(resp.size))
+            .map(|at| at.saturating_sub(initial))
+            .filter(|at| *at < stop_at);
+        Events {
+            fail_at,
+            stop_at,
+            pause,
+            disk_full,
+        }
+    }
+
     /// `secs` with no bytes coming (a pause, a stall): `fd_read_body` wakes
     /// every 0.95 s and the bar is redrawn each time; `false` when the
     /// reader left.
@@ -198,4 +215,18 @@ impl Run<'_> {
         }
         true
     }
+}
+
+/// What happens part-way through one body, in bytes of this try.
+struct Events {
+    /// Where and how the try fails (a drop, a reset, a stall the read
+    /// timeout outlasts).
+    fail_at: Option<(FailKind, u64)>,
+    /// Where the bytes stop: the failure, or the end.
+    stop_at: u64,
+    /// A shorter stall: no bytes for this many seconds at this byte, then
+    /// the body goes on.
+    pause: Option<(u64, f64)>,
+    /// A full disk: bytes past this one are not written (not with `-O -`).
+    disk_full: Option<u64>,
 }
