@@ -69,8 +69,13 @@ fn display_name(long: &str) -> String {
     }
 }
 
+/// The command line as given, before type checks and defaults.
 #[derive(Default)]
-pub(super) struct Raw {
+struct Raw {
+    /// Sources, then the root directory.
+    positional: Vec<String>,
+    /// Options argparse does not know, for its error.
+    unknown: Vec<String>,
     max_images: Option<String>,
     api_key: Option<Option<String>>,
     with_prompt: Option<bool>,
@@ -85,16 +90,23 @@ pub(super) struct Raw {
 
 /// The command line merged with the config `defaults`, or what to print instead.
 pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parsed {
+    match read(args) {
+        Ok(raw) => merge(raw, defaults),
+        Err(early) => early,
+    }
+}
+
+/// The options and arguments as given; `Err` for what ends parsing early
+/// (`--help`, `--version`, an ambiguous option, a missing value).
+fn read(args: &[String]) -> Result<Raw, Parsed> {
     let mut raw = Raw::default();
-    let mut positional = Vec::new();
-    let mut unknown = Vec::new();
     let mut i = 0;
     let mut only_positional = false;
     while i < args.len() {
         let a = &args[i];
         i += 1;
         if only_positional || a == "-" || !a.starts_with('-') || a.len() < 2 {
-            positional.push(a.clone());
+            raw.positional.push(a.clone());
             continue;
         }
         if a == "--" {
@@ -115,15 +127,15 @@ pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parse
                     match cands.len() {
                         1 => cands[0].to_string(),
                         0 => {
-                            unknown.push(a.clone());
+                            raw.unknown.push(a.clone());
                             continue;
                         }
                         _ => {
                             let list: Vec<&str> = cands.iter().map(|c| **c).collect();
-                            return Parsed::Error(format!(
+                            return Err(Parsed::Error(format!(
                                 "ambiguous option: {n} could match {}",
                                 list.join(", ")
-                            ));
+                            )));
                         }
                     }
                 }
@@ -141,7 +153,7 @@ pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parse
                 "-k" => "--api-key",
                 "-v" => "--version",
                 _ => {
-                    unknown.push(a.clone());
+                    raw.unknown.push(a.clone());
                     continue;
                 }
             };
@@ -167,10 +179,10 @@ pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parse
                         Some(v.clone())
                     }
                     _ => {
-                        return Parsed::Error(format!(
+                        return Err(Parsed::Error(format!(
                             "argument {}: expected one argument",
                             display_name(&name)
-                        ))
+                        )))
                     }
                 },
             }
@@ -178,8 +190,8 @@ pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parse
             None
         };
         match name.as_str() {
-            "--help" => return Parsed::Help,
-            "--version" => return Parsed::Version,
+            "--help" => return Err(Parsed::Help),
+            "--version" => return Err(Parsed::Version),
             "--api-key" => {
                 let v = match inline {
                     Some(v) => Some(v),
@@ -209,6 +221,17 @@ pub(super) fn parse_args(args: &[String], defaults: &serde_json::Value) -> Parse
             _ => {} // sorter, nsfw-mode, strict-mode, verbose: accepted, no visible effect here
         }
     }
+    Ok(raw)
+}
+
+/// `raw` type-checked as argparse converts values, then merged with the
+/// config `defaults`.
+fn merge(raw: Raw, defaults: &serde_json::Value) -> Parsed {
+    let Raw {
+        mut positional,
+        unknown,
+        ..
+    } = raw;
     // Type checks happen as argparse converts values.
     let int = |name: &str, v: &Option<String>| -> Result<Option<u64>, String> {
         match v {
