@@ -201,32 +201,32 @@ fn parse_size(s: &str) -> Option<u64> {
 
 /// The command line, or what to print instead of running.
 pub(super) fn parse_args(args: &[String]) -> Parsed {
-    let mut o = Opts {
-        urls: vec![],
-        verbosity: Verbosity::Verbose,
-        show_progress: false,
-        progress: None,
-        dot_bytes: None,
-        output: None,
-        prefix: None,
-        cont: false,
-        no_clobber: false,
-        content_disposition: false,
-        tries: 20,
-        read_timeout: 900.0,
-        authorized: false,
-        limit_rate: 0,
-        retry_on_http_error: Vec::new(),
-    };
-    let mut help = false;
-    let mut version = false;
-    let mut i = 0;
+    match getopt(args) {
+        Ok((pairs, urls)) => apply(pairs, urls),
+        Err(early) => early,
+    }
+}
+
+/// An option error: the message and the exit status.
+fn usage<T>(msg: String, code: i32) -> Result<T, Parsed> {
+    Err(Parsed::Usage(msg, code))
+}
+
+/// Options as getopt_long reads them: (long name, value) pairs in order,
+/// and the URLs.
+type Read = (Vec<(String, Option<String>)>, Vec<String>);
+
+/// The options as `(long name, value)` and the URLs, as getopt_long reads
+/// them; `Err` for an unknown, ambiguous or incomplete option.
+fn getopt(args: &[String]) -> Result<Read, Parsed> {
     let mut pairs: Vec<(String, Option<String>)> = Vec::new();
+    let mut urls = Vec::new();
+    let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         i += 1;
         if a == "--" {
-            o.urls.extend(args[i..].iter().cloned());
+            urls.extend(args[i..].iter().cloned());
             break;
         }
         if let Some(body) = a.strip_prefix("--") {
@@ -242,9 +242,9 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
             };
             let full = match resolved.as_slice() {
                 [one] => one.to_string(),
-                [] => return Parsed::Usage(format!("wget: unrecognized option '{a}'\n"), 2),
+                [] => return usage(format!("wget: unrecognized option '{a}'\n"), 2),
                 _ => {
-                    return Parsed::Usage(format!("wget: option '{a}' is ambiguous\n"), 2);
+                    return usage(format!("wget: option '{a}' is ambiguous\n"), 2);
                 }
             };
             if LONG_ARG.contains(&full.as_str()) {
@@ -256,7 +256,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                             v.clone()
                         }
                         None => {
-                            return Parsed::Usage(
+                            return usage(
                                 format!("wget: option '--{full}' requires an argument\n"),
                                 2,
                             )
@@ -266,7 +266,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                 pairs.push((full, Some(v)));
             } else {
                 if inline.is_some() {
-                    return Parsed::Usage(
+                    return usage(
                         format!("wget: option '--{full}' doesn't allow an argument\n"),
                         2,
                     );
@@ -289,10 +289,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                         i += 1;
                         v.clone()
                     } else {
-                        return Parsed::Usage(
-                            format!("wget: option requires an argument -- '{c}'\n"),
-                            2,
-                        );
+                        return usage(format!("wget: option requires an argument -- '{c}'\n"), 2);
                     };
                     if c == 'n' {
                         for f in v.chars() {
@@ -300,12 +297,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                                 'v' => pairs.push(("no-verbose".into(), None)),
                                 'c' => pairs.push(("no-clobber".into(), None)),
                                 'd' | 'H' | 'p' => {}
-                                _ => {
-                                    return Parsed::Usage(
-                                        format!("wget: invalid option -- 'n{f}'\n"),
-                                        2,
-                                    )
-                                }
+                                _ => return usage(format!("wget: invalid option -- 'n{f}'\n"), 2),
                             }
                         }
                     } else {
@@ -315,13 +307,37 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                 } else if SHORT_FLAG.contains(c) {
                     pairs.push((option_name(c), None));
                 } else {
-                    return Parsed::Usage(format!("wget: invalid option -- '{c}'\n"), 2);
+                    return usage(format!("wget: invalid option -- '{c}'\n"), 2);
                 }
             }
             continue;
         }
-        o.urls.push(a.clone());
+        urls.push(a.clone());
     }
+    Ok((pairs, urls))
+}
+
+/// The options applied in order over wget's defaults.
+fn apply(pairs: Vec<(String, Option<String>)>, urls: Vec<String>) -> Parsed {
+    let mut o = Opts {
+        urls,
+        verbosity: Verbosity::Verbose,
+        show_progress: false,
+        progress: None,
+        dot_bytes: None,
+        output: None,
+        prefix: None,
+        cont: false,
+        no_clobber: false,
+        content_disposition: false,
+        tries: 20,
+        read_timeout: 900.0,
+        authorized: false,
+        limit_rate: 0,
+        retry_on_http_error: Vec::new(),
+    };
+    let mut help = false;
+    let mut version = false;
     for (name, v) in pairs {
         let v = v.unwrap_or_default();
         match name.as_str() {
@@ -362,26 +378,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
             }
             "user" | "password" | "http-user" | "http-password" => o.authorized = true,
             "progress" => o.progress = parse_progress(&v),
-            "execute" => {
-                let (k, val) = v.split_once('=').unwrap_or((&v, ""));
-                match k
-                    .trim()
-                    .to_ascii_lowercase()
-                    .replace(['_', '-'], "")
-                    .as_str()
-                {
-                    "dotbytes" => o.dot_bytes = parse_size(val),
-                    "dotstyle" => o.progress = Some(ProgressKind::Dot(val.trim().to_string())),
-                    "progress" => o.progress = parse_progress(val.trim()),
-                    "showprogress" => o.show_progress = matches!(val.trim(), "on" | "1" | "yes"),
-                    "tries" => o.tries = val.trim().parse().unwrap_or(o.tries),
-                    "readtimeout" => o.read_timeout = val.trim().parse().unwrap_or(o.read_timeout),
-                    "contentdisposition" => {
-                        o.content_disposition = matches!(val.trim(), "on" | "1" | "yes")
-                    }
-                    _ => {}
-                }
-            }
+            "execute" => wgetrc(&mut o, &v),
             _ => {}
         }
     }
@@ -395,6 +392,26 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
         return Parsed::Usage("wget: missing URL\n".into(), 1);
     }
     Parsed::Run(Box::new(o))
+}
+
+/// `-e command`: the wgetrc commands that change what a run shows.
+fn wgetrc(o: &mut Opts, v: &str) {
+    let (k, val) = v.split_once('=').unwrap_or((v, ""));
+    match k
+        .trim()
+        .to_ascii_lowercase()
+        .replace(['_', '-'], "")
+        .as_str()
+    {
+        "dotbytes" => o.dot_bytes = parse_size(val),
+        "dotstyle" => o.progress = Some(ProgressKind::Dot(val.trim().to_string())),
+        "progress" => o.progress = parse_progress(val.trim()),
+        "showprogress" => o.show_progress = matches!(val.trim(), "on" | "1" | "yes"),
+        "tries" => o.tries = val.trim().parse().unwrap_or(o.tries),
+        "readtimeout" => o.read_timeout = val.trim().parse().unwrap_or(o.read_timeout),
+        "contentdisposition" => o.content_disposition = matches!(val.trim(), "on" | "1" | "yes"),
+        _ => {}
+    }
 }
 
 /// `--progress=bar:force:noscroll`, `dot:mega`; `None` for an unknown type.
