@@ -34,8 +34,8 @@ use russh::ChannelMsg;
 use crate::faults::{ArmedSnapshot, FaultError, FaultRule};
 use crate::instance::{BannerMode, Instance, InstanceConfig, InstanceError};
 use crate::journal::{JournalEntry, Query};
+use crate::net::Catalog;
 use crate::server::{self, AuthPolicy, RunningServer, ServerConfig};
-use crate::tools::Catalog;
 
 /// Why a fixture could not start or run a command.
 #[derive(Debug, thiserror::Error)]

@@ -24,8 +24,8 @@ use serde::Deserialize;
 
 use crate::faults::FaultRule;
 use crate::instance::{BannerMode, Gpu, InstanceConfig};
+use crate::net::Catalog;
 use crate::tools::transfer::parse_rate;
-use crate::tools::Catalog;
 
 /// A fleet file that cannot be used.
 #[derive(Debug, thiserror::Error)]

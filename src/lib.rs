@@ -18,6 +18,7 @@ pub mod instance;
 pub mod jobs;
 pub mod journal;
 pub mod limits;
+pub mod net;
 pub mod program;
 pub mod server;
 pub mod shell;

@@ -341,16 +341,16 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         bail!("--jitter {}: must be in 0..1", args.jitter);
     }
     let catalog = match &args.catalog {
-        Some(path) => fakessh::tools::Catalog::load(path)
+        Some(path) => fakessh::net::Catalog::load(path)
             .with_context(|| format!("catalog {}", path.display()))?,
-        None => fakessh::tools::Catalog::default(),
+        None => fakessh::net::Catalog::default(),
     };
-    let tools = fakessh::tools::ToolConfig {
+    let tools = fakessh::net::ToolConfig {
         bandwidth_bytes_per_s: args.bandwidth,
         jitter: args.jitter,
         catalog: std::sync::Arc::new(catalog),
         start_time: args.start_time,
-        ..fakessh::tools::ToolConfig::default()
+        ..fakessh::net::ToolConfig::default()
     };
     let mut faults = match &args.faults {
         Some(path) => fakessh::faults::parse_rules_file(path)?,

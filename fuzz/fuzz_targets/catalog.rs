@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fakessh::instance::Instance;
+use fakessh::net::response::content_type;
+use fakessh::net::{Catalog, Url};
 use fakessh::program::{Input, Output};
 use fakessh::shell::{CommandTrace, Origin, Shell, Stdio};
-use fakessh::tools::catalog::{content_type, Url};
-use fakessh::tools::Catalog;
 use fakessh_fuzz::{split_at_byte, Renewed};
 use libfuzzer_sys::fuzz_target;
 

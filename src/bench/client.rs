@@ -15,8 +15,8 @@ use fakessh::client::progress::{AutoParser, ProgressStream};
 use fakessh::fixture::FakeInstance;
 use fakessh::jobs::queue::{Job, JobStatus, Queue};
 use fakessh::jobs::status::{StatusEntry, StatusFile};
-use fakessh::tools::catalog::FileEntry;
-use fakessh::tools::Catalog;
+use fakessh::net::catalog::FileEntry;
+use fakessh::net::Catalog;
 
 use super::BenchArgs;
 

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use fakessh::instance::{Instance, InstanceConfig};
+use fakessh::net::catalog::{FileEntry, ModelEntry};
+use fakessh::net::{Catalog, ToolConfig};
 use fakessh::program::{Ctx, Input, Output};
-use fakessh::tools::catalog::{FileEntry, ModelEntry};
-use fakessh::tools::{Catalog, ToolConfig};
 use russh::keys::PrivateKey;
 use russh::ChannelMsg;
 

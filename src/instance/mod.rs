@@ -64,7 +64,7 @@ pub struct InstanceConfig {
     /// Simulated time: 1 = real time, 0 = no waiting.
     pub time_scale: f64,
     /// What the emulated tools need: bandwidth, catalog, pinned start time.
-    pub tools: crate::tools::ToolConfig,
+    pub tools: crate::net::ToolConfig,
     /// Fault rules armed at start.
     pub faults: Vec<crate::faults::FaultRule>,
     /// Journal entries kept in memory.
@@ -91,7 +91,7 @@ impl Default for InstanceConfig {
             root: None,
             seed: 0,
             time_scale: 1.0,
-            tools: crate::tools::ToolConfig::default(),
+            tools: crate::net::ToolConfig::default(),
             faults: Vec::new(),
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             limits: crate::limits::SessionLimits::default(),

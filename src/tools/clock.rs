@@ -82,29 +82,10 @@ impl Clock {
 
 /// `YYYY-MM-DD HH:MM:SS` for a Unix time, in UTC.
 pub fn format_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    // chrono covers ±262,000 years; anything beyond is no date a tool prints.
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// The run's random source: the instance seed mixed with the command line,
@@ -115,7 +96,7 @@ pub fn run_rng(ctx: &Ctx) -> ChaCha8Rng {
     for a in &ctx.argv {
         parts.push(a.as_bytes());
     }
-    ChaCha8Rng::seed_from_u64(super::fnv1a(&parts))
+    ChaCha8Rng::seed_from_u64(crate::net::fnv1a(&parts))
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::faults::{Fault, FaultPlan, Fired};
 use crate::instance::{Instance, InstanceConfig};
+use crate::net::catalog::{FileEntry, ModelEntry};
+use crate::net::{Catalog, ToolConfig};
 use crate::program::{Ctx, Input, Output, Terminal};
-use crate::tools::catalog::{FileEntry, ModelEntry};
-use crate::tools::{Catalog, ToolConfig};
 
 const URL: &str = "http://files.example/x.bin";
 const SIZE: u64 = 300_000;

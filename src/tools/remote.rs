@@ -13,8 +13,9 @@
 //! on every try. `disconnect_at` drops the SSH session the first time the
 //! transfer reaches its share ([`Remote::at_progress`]).
 
-use super::catalog::{Catalog, FailKind, Resolution, Response};
 use crate::faults::FaultPlan;
+use crate::net::response::{FailKind, Resolution, Response};
+use crate::net::Catalog;
 
 /// The catalog seen through one run's fault plan.
 #[derive(Clone, Copy)]

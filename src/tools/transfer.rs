@@ -70,16 +70,22 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
         .trim()
         .trim_end_matches("/s")
         .trim_end_matches(['B', 'b']);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1e3),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1e9),
-        _ => (t, 1.0),
-    };
-    match num.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok((v * mult) as u64),
+    match decimal_amount(t) {
+        Some(v) if v > 0.0 && v.is_finite() => Ok(v as u64),
         _ => Err(format!("{text:?} is not a rate like 40M or 1500000")),
     }
+}
+
+/// `5M`, `500K`, `1G`, `1000`: a number with a decimal multiplier
+/// (K = 10^3, as `--bandwidth` and civitdl's `--limit-rate` read it).
+pub(crate) fn decimal_amount(text: &str) -> Option<f64> {
+    let (num, mult) = match text.chars().last() {
+        Some('K' | 'k') => (&text[..text.len() - 1], 1e3),
+        Some('M' | 'm') => (&text[..text.len() - 1], 1e6),
+        Some('G' | 'g') => (&text[..text.len() - 1], 1e9),
+        _ => (text, 1.0),
+    };
+    num.trim().parse::<f64>().ok().map(|v| v * mult)
 }
 
 #[cfg(test)]

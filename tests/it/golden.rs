@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fakessh::instance::InstanceConfig;
+use fakessh::net::ToolConfig;
 use fakessh::server::AuthPolicy;
 use fakessh::tools::golden::cases::{cases, check, Case, Outcome, START};
-use fakessh::tools::ToolConfig;
 use futures::StreamExt;
 use russh::{ChannelMsg, Pty};
 

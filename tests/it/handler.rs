@@ -10,8 +10,8 @@ use fakessh::faults::{Fault, FaultRule};
 use fakessh::fixture::{FakeInstance, FakeInstanceBuilder};
 use fakessh::jobs::queue::{Job, JobStatus, Queue};
 use fakessh::jobs::status::{StatusEntry, StatusFile};
-use fakessh::tools::catalog::FileEntry;
-use fakessh::tools::Catalog;
+use fakessh::net::catalog::FileEntry;
+use fakessh::net::Catalog;
 
 const LIMIT: Duration = Duration::from_secs(60);
 

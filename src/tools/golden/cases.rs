@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::compare;
 use crate::instance::Instance;
-use crate::tools::Catalog;
+use crate::net::Catalog;
 
 /// The capture server's origin, written `S/` in [`cases`].
 const S: &str = "http://localhost:8765";

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::cases::{case, cases, check, fixtures, Case, Outcome, START};
 use super::*;
 use crate::instance::{Instance, InstanceConfig};
+use crate::net::{Catalog, ToolConfig};
 use crate::program::{ByteSink, Capture, Ctx, Input, Output, Terminal};
-use crate::tools::{Catalog, ToolConfig};
 
 const LORAS: &str = "/workspace/ComfyUI/models/loras";
 

@@ -2,7 +2,7 @@
 //! `cols - 1` wide, filename marquee, `+` for resumed bytes, bouncing `<=>`
 //! without a length, rate over the last seconds, eta after 3 s, `in Xs` last.
 
-use super::wget::{eta_short, human_readable, print_decimal, rate_units};
+use super::format::{eta_short, human_readable, print_decimal, rate_units};
 
 /// Frames closer than this (in download seconds) are not drawn.
 pub(crate) const REFRESH_INTERVAL: f64 = 0.2;

@@ -2,7 +2,7 @@
 //! offset, percentage, speed and eta; `,` and `[ skipping NK ]` on resume;
 //! the last row padded and closed with the total time.
 
-use super::wget::{eta_short, print_decimal, rate_units};
+use super::format::{eta_short, print_decimal, scaled_rate};
 
 /// Dot geometry: bytes per dot, dots per group, dots per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,20 +101,7 @@ impl DotProgress {
         if row_of_initial == self.initial / row {
             qty = qty.saturating_sub(self.initial % row);
         }
-        let secs = now - self.last_timer;
-        let rate = if secs > 0.0 {
-            qty as f64 / secs
-        } else {
-            qty as f64 / 1e-6
-        };
-        let (v, u) = rate_units(rate);
-        let prec = if v >= 99.95 {
-            0
-        } else if v >= 9.995 {
-            1
-        } else {
-            2
-        };
+        let (v, u, prec) = scaled_rate(qty, now - self.last_timer);
         s.push_str(&format!(" {v:>4.prec$}{}", [' ', 'K', 'M', 'G', 'T'][u]));
         self.last_timer = now;
         if !last {
