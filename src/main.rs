@@ -161,6 +161,12 @@ struct InstanceArgs {
     /// Memory per GPU in MiB.
     #[arg(long, env = "FAKESSH_GPU_MEMORY_MIB", default_value_t = 24564)]
     gpu_memory_mib: u32,
+    /// CPUs the instance has (`nproc`).
+    #[arg(long, env = "FAKESSH_CPUS", default_value_t = 16)]
+    cpus: u32,
+    /// System memory in MiB (`free`).
+    #[arg(long, env = "FAKESSH_RAM_MIB", default_value_t = 65536)]
+    ram_mib: u64,
     /// When to print the welcome banner (on stderr).
     #[arg(long, env = "FAKESSH_BANNER", value_enum, default_value = "shell")]
     banner: BannerMode,
@@ -372,6 +378,8 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
                 memory_mib: args.gpu_memory_mib,
             })
             .collect(),
+        cpus: args.cpus,
+        ram_mib: args.ram_mib,
         ui_home: args.ui_home.clone(),
         lang: args.lang.clone(),
         extra_env,

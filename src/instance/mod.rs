@@ -49,6 +49,10 @@ pub struct InstanceConfig {
     pub hostname: String,
     /// The GPUs `nvidia-smi` lists.
     pub gpus: Vec<Gpu>,
+    /// CPUs (`nproc`, `lscpu`).
+    pub cpus: u32,
+    /// System memory in MiB (`free`).
+    pub ram_mib: u64,
     /// ComfyUI's home, exported as `$UI_HOME`.
     pub ui_home: String,
     /// `LANG` for sessions; unset by default, as on the real images.
@@ -84,6 +88,9 @@ impl Default for InstanceConfig {
                 name: "NVIDIA GeForce RTX 4090".into(),
                 memory_mib: 24564,
             }],
+            // A typical rented RTX 4090 box.
+            cpus: 16,
+            ram_mib: 64 * 1024,
             ui_home: "/workspace/ComfyUI".into(),
             lang: None,
             extra_env: BTreeMap::new(),
@@ -112,6 +119,9 @@ pub struct Instance {
     pub journal: Journal,
     /// Jobs that outlived their sessions (`nohup cmd &`, `disown`).
     pub detached: Arc<detached::Detached>,
+    /// When the machine booted (Unix seconds): a few hours before it was
+    /// made, varying by seed, as a rented machine is up before you log in.
+    pub booted_at: i64,
 }
 
 /// Why an instance could not be made.
@@ -160,7 +170,12 @@ impl Instance {
             config.limits.max_detached,
             config.limits.detached_steps_per_sec,
         );
+        let made = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let booted_at = made - 7_200 - (config.seed % 86_400) as i64;
         Ok(Arc::new(Instance {
+            booted_at,
             config,
             sandbox,
             faults,

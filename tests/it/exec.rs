@@ -216,3 +216,38 @@ async fn banner_always_goes_to_stderr_of_every_exec() {
     assert_eq!(ran.stdout, "hi\n");
     assert!(ran.stderr.contains("Welcome to your vast.ai container!"));
 }
+
+#[tokio::test]
+async fn nproc_free_and_uptime_describe_the_configured_machine() {
+    let config = InstanceConfig {
+        cpus: 8,
+        ram_mib: 32 * 1024,
+        ..InstanceConfig::default()
+    };
+    let gpu = TestInstance::start_with(config, AuthPolicy::default()).await;
+    let ran = gpu
+        .ssh("nproc; free -h; uptime; which free uptime nproc")
+        .await;
+    assert_eq!(ran.status, 0, "{ran:?}");
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(lines[0], "8");
+    assert_eq!(
+        lines[1],
+        "               total        used        free      shared  buff/cache   available"
+    );
+    assert!(
+        lines[2].starts_with("Mem:            31Gi "),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines[3], "Swap:             0B          0B          0B");
+    assert!(
+        lines[4].contains(" up  2:") && lines[4].contains(",  1 user,  load average: "),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(
+        &lines[5..],
+        ["/usr/bin/free", "/usr/bin/uptime", "/usr/bin/nproc"]
+    );
+}

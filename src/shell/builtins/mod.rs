@@ -24,6 +24,7 @@ mod python;
 mod rm;
 mod seq;
 mod sort;
+mod sysinfo;
 mod tee;
 mod test;
 #[cfg(test)]
@@ -58,6 +59,9 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("mkdir", &mkdir::Mkdir),
     ("mv", &mv::Mv),
     ("nvidia-smi", &gpu::NvidiaSmi),
+    ("nproc", &sysinfo::Nproc),
+    ("free", &sysinfo::Free),
+    ("uptime", &sysinfo::Uptime),
     ("pip", &python::Pip),
     ("pip3", &python::Pip),
     ("printf", &printf::Printf),
@@ -103,6 +107,9 @@ const NAMES: &[&str] = &[
     "mkdir",
     "mv",
     "nvidia-smi",
+    "nproc",
+    "free",
+    "uptime",
     "pip",
     "pip3",
     "printf",
