@@ -289,6 +289,13 @@ impl Input {
     }
 }
 
+/// The pid of a session's login shell (`$$`, and its line in `ps`): one
+/// per connection, from the client's port in `SSH_CONNECTION`.
+pub fn session_pid(env: &BTreeMap<String, String>) -> Option<u32> {
+    let port: u32 = env.get("SSH_CONNECTION")?.split(' ').nth(1)?.parse().ok()?;
+    Some(1000 + port % 30_000)
+}
+
 /// Everything a program gets when it runs.
 pub struct Ctx {
     /// `argv[0]` is the name the program was called by.

@@ -112,6 +112,8 @@ impl Shell {
         } else {
             "/".to_string()
         };
+        let pid = crate::program::session_pid(&env)
+            .unwrap_or_else(|| 1000 + (rand::random::<u32>() % 30000));
         let memory = memory::Memory::new(instance.config.limits.max_session_bytes);
         let vars = env
             .into_iter()
@@ -125,7 +127,6 @@ impl Shell {
                 )
             })
             .collect();
-        let pid = 1000 + (rand::random::<u32>() % 30000);
         let jobs = jobs::Jobs::new(
             instance.config.limits.max_processes,
             instance.detached.clone(),

@@ -251,3 +251,16 @@ async fn nproc_free_and_uptime_describe_the_configured_machine() {
         ["/usr/bin/free", "/usr/bin/uptime", "/usr/bin/nproc"]
     );
 }
+
+#[tokio::test]
+async fn ps_lists_comfyui_and_the_sessions_own_shell_by_its_pid() {
+    let gpu = TestInstance::start().await;
+    let ran = gpu.ssh("echo $$; ps; ps aux | grep -c main.py").await;
+    assert_eq!(ran.status, 0, "{ran:?}");
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    let pid = lines[0];
+    assert_eq!(lines[1], "    PID TTY          TIME CMD");
+    assert_eq!(lines[2], format!("{pid:>7} ?        00:00:00 bash"));
+    assert!(lines[3].ends_with(" ps"), "{ran:?}");
+    assert_eq!(lines[4], "1", "one ComfyUI process");
+}

@@ -20,6 +20,7 @@ mod operands;
 mod paths;
 mod printf;
 mod process;
+mod ps;
 mod python;
 mod rm;
 mod seq;
@@ -62,6 +63,7 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("nproc", &sysinfo::Nproc),
     ("free", &sysinfo::Free),
     ("uptime", &sysinfo::Uptime),
+    ("ps", &ps::Ps),
     ("pip", &python::Pip),
     ("pip3", &python::Pip),
     ("printf", &printf::Printf),
@@ -110,6 +112,7 @@ const NAMES: &[&str] = &[
     "nproc",
     "free",
     "uptime",
+    "ps",
     "pip",
     "pip3",
     "printf",
