@@ -1,11 +1,12 @@
-//! `ps` (procps-ng 4.0): the process table of a rented ComfyUI machine at
-//! rest (its init, sshd, Jupyter, ComfyUI's `python main.py`) and this
-//! session's shell and `ps` itself, in `ps`, `ps -e`, `ps aux` and `ps -ef`
-//! columns.
+//! `ps` and `top -b` (procps-ng 4.0): the process table of a rented
+//! ComfyUI machine at rest (its init, sshd, Jupyter, ComfyUI's `python
+//! main.py`) and this session's shell and the command itself, in `ps`,
+//! `ps -e`, `ps aux`, `ps -ef` and `top -bn1` columns.
 
 use async_trait::async_trait;
 
 use super::common::{civil, now_secs};
+use super::sysinfo::{uptime_line, Meminfo};
 use crate::program::{session_pid, Ctx, Program};
 
 /// One line of the table.
@@ -108,7 +109,7 @@ fn table(ctx: &Ctx) -> Vec<Proc> {
         1_536,
         "R+",
         ctx.argv.join(" "),
-        "ps",
+        ctx.argv[0].rsplit('/').next().unwrap_or("ps"),
     ));
     t
 }
@@ -177,7 +178,7 @@ impl Program for Ps {
             }
         };
         let now = now_secs();
-        let total_kib = ctx.instance.config.ram_mib.max(1024) * 1024;
+        let total_kib = Meminfo::of(&ctx.instance).total.max(1);
         let table = table(ctx);
         // This session's shell and `ps` itself, as `ps` without `-e` lists them.
         let session: Vec<&Proc> = table.iter().rev().take(2).rev().collect();
@@ -251,6 +252,106 @@ impl Program for Ps {
     }
 }
 
+/// `top -b [-n N]`: one batch frame (top without a terminal, as scripts
+/// and `ssh host top -bn1` run it).
+pub struct Top;
+
+/// top's memory columns: KiB while they fit, else MiB or GiB with a decimal.
+fn top_mem(kib: u64, width: usize) -> String {
+    let plain = kib.to_string();
+    if plain.len() <= width {
+        return plain;
+    }
+    let mib = format!("{:.1}m", kib as f64 / 1024.0);
+    if mib.len() <= width {
+        return mib;
+    }
+    format!("{:.1}g", kib as f64 / (1024.0 * 1024.0))
+}
+
+/// One column of top, cut to `width` with a `+` as top does.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}+")
+}
+
+#[async_trait]
+impl Program for Top {
+    async fn run(&self, ctx: &mut Ctx) -> i32 {
+        let args = ctx.args().to_vec();
+        let batch = args.iter().any(|a| a.starts_with('-') && a.contains('b'));
+        if !batch {
+            // Without -b top needs a terminal it can take over.
+            ctx.err("top: failed tty get\n").await;
+            return 1;
+        }
+        let now = now_secs();
+        let m = Meminfo::of(&ctx.instance);
+        let table = table(ctx);
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        let running = table.iter().filter(|p| p.stat.starts_with('R')).count();
+        let mut out = format!("top - {}\n", uptime_line(now, ctx.instance.booted_at));
+        out.push_str(&format!(
+            "Tasks: {:>3} total, {:>3} running, {:>3} sleeping,   0 stopped,   0 zombie\n",
+            table.len(),
+            running,
+            table.len() - running
+        ));
+        out.push_str(
+            "%Cpu(s):  0.4 us,  0.2 sy,  0.0 ni, 99.4 id,  0.0 wa,  0.0 hi,  0.0 si,  0.0 st \n",
+        );
+        out.push_str(&format!(
+            "MiB Mem : {:>8.1} total, {:>8.1} free, {:>8.1} used, {:>8.1} buff/cache     \n",
+            mib(m.total),
+            mib(m.free),
+            mib(m.used),
+            mib(m.buffers + m.cache)
+        ));
+        out.push_str(&format!(
+            "MiB Swap: {:>8.1} total, {:>8.1} free, {:>8.1} used. {:>8.1} avail Mem \n\n",
+            0.0,
+            0.0,
+            0.0,
+            mib(m.available)
+        ));
+        out.push_str(
+            "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND\n",
+        );
+        let mut rows: Vec<&Proc> = table.iter().collect();
+        // Busiest first, then by pid, as top sorts by %CPU.
+        rows.sort_by(|a, b| b.cpu.total_cmp(&a.cpu).then(a.pid.cmp(&b.pid)));
+        for p in rows {
+            let mem = p.rss_kib as f64 * 100.0 / m.total.max(1) as f64;
+            let shared = p.rss_kib / 3;
+            out.push_str(&format!(
+                "{:>7} {:<8} {:>3} {:>3} {:>7} {:>6} {:>6} {} {:>5.1} {:>5.1} {:>9} {}\n",
+                p.pid,
+                "root",
+                20,
+                0,
+                top_mem(p.vsz_kib, 7),
+                top_mem(p.rss_kib, 6),
+                top_mem(shared, 6),
+                p.stat.chars().next().unwrap_or('S'),
+                p.cpu,
+                mem,
+                format!(
+                    "{}:{:02}.{:02}",
+                    p.time / 60,
+                    p.time % 60,
+                    (p.pid * 7) % 100
+                ),
+                cut(&p.name, 8)
+            ));
+        }
+        ctx.out(out).await;
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{instance, run};
@@ -274,6 +375,39 @@ mod tests {
             "{out}"
         );
         assert!(lines.last().unwrap().ends_with(" ps aux"), "{out}");
+    }
+
+    #[tokio::test]
+    async fn top_in_batch_prints_one_frame() {
+        let i = instance();
+        let (code, out, _) = run(&i, "/", &["top", "-bn1"], b"").await;
+        assert_eq!(code, 0);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[0].starts_with("top - ") && lines[0].contains(" up  2:"),
+            "{out}"
+        );
+        assert_eq!(
+            lines[1],
+            "Tasks:   8 total,   1 running,   7 sleeping,   0 stopped,   0 zombie"
+        );
+        assert!(lines[3].starts_with("MiB Mem :  64275.7 total, "), "{out}");
+        assert_eq!(
+            lines[6],
+            "    PID USER      PR  NI    VIRT    RES    SHR S  %CPU  %MEM     TIME+ COMMAND"
+        );
+        // ComfyUI is the busiest, its memory in GiB.
+        assert!(
+            lines[7].starts_with("     77 root      20   0   24.0g   2.5g"),
+            "{out}"
+        );
+        assert!(lines[7].ends_with(" python"), "{out}");
+        assert!(
+            lines.last().unwrap().ends_with(" top"),
+            "the command itself: {out}"
+        );
+        assert!(lines.iter().all(|l| l.len() <= 80), "{out}");
+        assert_eq!(run(&i, "/", &["top"], b"").await.0, 1, "no terminal");
     }
 
     #[tokio::test]

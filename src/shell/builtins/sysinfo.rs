@@ -83,18 +83,19 @@ async fn usage_error(ctx: &Ctx, msg: &str) -> i32 {
 
 /// The instance's memory as `/proc/meminfo` would give it, in KiB: what a
 /// machine running ComfyUI and Jupyter at rest shows.
-struct Meminfo {
-    total: u64,
-    used: u64,
-    free: u64,
-    shared: u64,
-    buffers: u64,
-    cache: u64,
-    available: u64,
+pub(super) struct Meminfo {
+    pub total: u64,
+    pub used: u64,
+    pub free: u64,
+    pub shared: u64,
+    pub buffers: u64,
+    pub cache: u64,
+    pub available: u64,
 }
 
 impl Meminfo {
-    fn of(instance: &Instance) -> Self {
+    /// The figures of `instance`.
+    pub fn of(instance: &Instance) -> Self {
         let nominal = instance.config.ram_mib.max(1024) * 1024;
         // The kernel keeps about 2% for itself.
         let total = nominal - nominal / 52;
@@ -358,22 +359,30 @@ impl Program for Uptime {
                 return 1;
             }
         }
-        let (_, _, _, h, mi, s, _) = civil(now);
-        let mut line = format!(" {h:02}:{mi:02}:{s:02} up ");
-        let (days, hours, mins) = (up / 86_400, up % 86_400 / 3600, up % 3600 / 60);
-        if days > 0 {
-            line.push_str(&format!("{days} day{}, ", if days == 1 { "" } else { "s" }));
-        }
-        if hours > 0 {
-            line.push_str(&format!("{hours:2}:{mins:02}, "));
-        } else {
-            line.push_str(&format!("{mins} min, "));
-        }
-        // This session's login; the load of an instance at rest.
-        line.push_str(" 1 user,  load average: 0.08, 0.12, 0.09\n");
+        let line = format!(" {}\n", uptime_line(now, booted));
         ctx.out(line).await;
         0
     }
+}
+
+/// `04:03:41 up  2:06,  1 user,  load average: ...`: what `uptime` and
+/// the first line of `top` say.
+pub(super) fn uptime_line(now: i64, booted: i64) -> String {
+    let up = (now - booted).max(0);
+    let (_, _, _, h, mi, s, _) = civil(now);
+    let mut line = format!("{h:02}:{mi:02}:{s:02} up ");
+    let (days, hours, mins) = (up / 86_400, up % 86_400 / 3600, up % 3600 / 60);
+    if days > 0 {
+        line.push_str(&format!("{days} day{}, ", if days == 1 { "" } else { "s" }));
+    }
+    if hours > 0 {
+        line.push_str(&format!("{hours:2}:{mins:02}, "));
+    } else {
+        line.push_str(&format!("{mins} min, "));
+    }
+    // This session's login; the load of an instance at rest.
+    line.push_str(" 1 user,  load average: 0.08, 0.12, 0.09");
+    line
 }
 
 /// `up 2 hours, 5 minutes`, as `uptime -p` words it.
