@@ -123,6 +123,10 @@ pub fn compare(expected: &[u8], actual: &[u8]) -> Result<(), String> {
 }
 
 pub mod cases;
+mod cases_aria;
+mod cases_curl;
+mod cases_git;
+mod cases_hf;
 
 #[cfg(test)]
 mod tests;

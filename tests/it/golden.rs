@@ -56,7 +56,7 @@ async fn instance_for(c: &Case) -> TestInstance {
 async fn over_openssh(gpu: &TestInstance, c: &Case) -> Outcome {
     let mut cmd = tokio::process::Command::new("ssh");
     cmd.args(gpu.ssh_args());
-    for (k, v) in c.env() {
+    for (k, v) in c.session_env() {
         cmd.arg("-o").arg(format!("SetEnv={k}={v}"));
         // A SendEnv in the system config would send ours too: make it agree.
         cmd.env(k, v);
@@ -85,7 +85,7 @@ async fn over_openssh(gpu: &TestInstance, c: &Case) -> Outcome {
 async fn over_russh_pty(gpu: &TestInstance, c: &Case, cols: u16) -> Outcome {
     let handle = gpu.russh().await;
     let mut channel = handle.channel_open_session().await.expect("channel opens");
-    for (k, v) in c.env() {
+    for (k, v) in c.session_env() {
         channel.set_env(false, k, v).await.expect("env sent");
     }
     channel

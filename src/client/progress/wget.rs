@@ -137,7 +137,9 @@ impl WgetParser {
         // row, over that row's dot count; else guessed below.
         if let (Some((prev_kb, prev_count)), None) = (self.prev_row, self.dot_bytes) {
             if off_kb > prev_kb {
-                self.dot_bytes = ((off_kb - prev_kb) * 1024).checked_div(prev_count);
+                self.dot_bytes = (off_kb - prev_kb)
+                    .saturating_mul(1024)
+                    .checked_div(prev_count);
             }
         }
         self.prev_row = Some((off_kb, count));
@@ -149,15 +151,22 @@ impl WgetParser {
         };
         // Without a previous row, pick the dot size that gives the
         // percentage wget printed (mega vs giga, `-e dotbytes=4M`).
+        // Saturating: a line is input, and a 20-digit offset must not
+        // overflow (the fuzzer found one).
+        let at = |d: u64| {
+            off_kb
+                .saturating_mul(1024)
+                .saturating_add(count.saturating_mul(d))
+        };
         let dot = match (self.dot_bytes, self.total_bytes, pct) {
             (Some(d), _, _) => d,
             (None, Some(t), Some(p)) if t > 0 => [guess, 1024, 8192, 65536, 1 << 20, 4 << 20]
                 .into_iter()
-                .find(|&d| (off_kb * 1024 + count * d).min(t) * 100 / t == p)
+                .find(|&d| (u128::from(at(d).min(t)) * 100 / u128::from(t)) == u128::from(p))
                 .unwrap_or(guess),
             _ => guess,
         };
-        let mut got = off_kb * 1024 + count * dot;
+        let mut got = at(dot);
         if let Some(t) = self.total_bytes {
             got = if pct == Some(100) { t } else { got.min(t) };
         }
@@ -337,6 +346,21 @@ impl Parser for WgetParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_dot_offsets_saturate_instead_of_overflowing() {
+        let mut p = WgetParser::default();
+        let mut out = Vec::new();
+        p.parse_line("Length: 1000 (1000) [application/octet-stream]", &mut out);
+        for line in [
+            "99999999999999999999K .......... 50% 1.00M 1s",
+            "18446744073709551615K .......... .......... 99% 9.9G 0s",
+            "18446744073709551615K .......... 100% 9.9G=0s",
+        ] {
+            p.parse_line(line, &mut out);
+        }
+        assert!(out.iter().any(|e| matches!(e, Event::Progress(_))));
+    }
 
     #[test]
     fn human_sizes_match_wget() {

@@ -36,6 +36,15 @@ pub struct Case {
     pub patch: Option<Patch>,
     /// The capture's tqdm drew full-width bars (tqdm <= 4.67).
     pub tqdm_full_width: bool,
+    /// The program run (from the name's prefix unless set).
+    pub tool: &'static str,
+    /// Environment beyond `LANG=C.UTF-8`.
+    pub extra_env: Vec<(&'static str, &'static str)>,
+    /// The working directory (`/tmp` for civitdl, else `/workspace`).
+    pub dir: &'static str,
+    /// Over SSH, stdout goes through `| PIPE` (in-process runs already
+    /// capture stdout as a pipe).
+    pub pipe: Option<&'static str>,
 }
 
 /// A capture reproduced by running `tool ARGS` (`S/` is the capture server).
@@ -50,6 +59,26 @@ pub fn case(name: &'static str, args: &[&str]) -> Case {
         setup: None,
         patch: None,
         tqdm_full_width: false,
+        tool: tool_for(name),
+        extra_env: Vec::new(),
+        dir: if name.starts_with("civ") {
+            "/tmp"
+        } else {
+            "/workspace"
+        },
+        pipe: None,
+    }
+}
+
+/// The tool a capture's name prefix stands for.
+fn tool_for(name: &str) -> &'static str {
+    match name.split('_').next().unwrap_or("") {
+        "civ" => "civitdl",
+        "wget" => "wget",
+        "curl" => "curl",
+        "aria" => "aria2c",
+        "git" => "git",
+        _ => "hf",
     }
 }
 
@@ -74,6 +103,26 @@ impl Case {
         self.tqdm_full_width = true;
         self
     }
+    /// Runs `tool` instead of the one the name's prefix implies.
+    pub fn tool(mut self, tool: &'static str) -> Self {
+        self.tool = tool;
+        self
+    }
+    /// One more environment variable.
+    pub fn env(mut self, key: &'static str, value: &'static str) -> Self {
+        self.extra_env.push((key, value));
+        self
+    }
+    /// Runs in `dir`.
+    pub fn dir(mut self, dir: &'static str) -> Self {
+        self.dir = dir;
+        self
+    }
+    /// Pipes stdout through `cmd` over SSH.
+    pub fn pipe(mut self, cmd: &'static str) -> Self {
+        self.pipe = Some(cmd);
+        self
+    }
 }
 
 /// `tests/fixtures` in this crate's source tree.
@@ -88,8 +137,18 @@ pub fn sized(inst: &Arc<Instance>, path: &str, len: u64) {
     std::fs::File::create(&host).unwrap().set_len(len).unwrap();
 }
 
-/// Every civ_* and wget_* capture. None is skipped.
+/// Every capture. None is skipped.
 pub fn cases() -> Vec<Case> {
+    let mut all = civitdl_and_wget();
+    all.extend(super::cases_curl::cases());
+    all.extend(super::cases_hf::cases());
+    all.extend(super::cases_git::cases());
+    all.extend(super::cases_aria::cases());
+    all
+}
+
+/// Every civ_* and wget_* capture.
+fn civitdl_and_wget() -> Vec<Case> {
     let url3m = "S/file.bin?size=3000000&rate=1000000";
     let cd = "S/cd/x?size=30000000&rate=20000000";
     let ckpt = "/workspace/ComfyUI/models/checkpoints";
@@ -181,21 +240,13 @@ pub fn cases() -> Vec<Case> {
 }
 
 impl Case {
-    /// `civitdl` or `wget`.
-    pub fn tool(&self) -> &'static str {
-        if self.name.starts_with("civ") {
-            "civitdl"
-        } else {
-            "wget"
-        }
-    }
-
     /// The session environment the capture ran with, beyond the login's.
-    pub fn env(&self) -> Vec<(&'static str, &'static str)> {
+    pub fn session_env(&self) -> Vec<(&'static str, &'static str)> {
         let mut env = vec![("LANG", "C.UTF-8")];
         if self.name == "civ_ok_notty_cols" {
             env.extend([("COLUMNS", "120"), ("LINES", "40")]);
         }
+        env.extend(self.extra_env.iter().copied());
         env
     }
 
@@ -221,18 +272,17 @@ impl Case {
     /// (civitdl runs from `/tmp` as the handler's; wget from `/workspace`,
     /// where the captures' relative `-O` names and set-up files live).
     pub fn remote_command(&self) -> String {
-        let dir = if self.tool() == "civitdl" {
-            "/tmp"
-        } else {
-            "/workspace"
-        };
         let mut cmd = format!(
-            "export PATH=\"/venv/main/bin:$PATH\" && cd {dir} && {}",
-            self.tool()
+            "export PATH=\"/venv/main/bin:$PATH\" && cd {} && {}",
+            self.dir, self.tool
         );
         for a in &self.args {
             cmd.push(' ');
             cmd.push_str(&shell_quote(a));
+        }
+        if let Some(p) = self.pipe {
+            cmd.push_str(" | ");
+            cmd.push_str(p);
         }
         cmd
     }

@@ -31,9 +31,13 @@ async fn run(c: &Case) -> Outcome {
     };
     let inst = Instance::create(config).expect("instance");
     c.prepare(&inst);
-    let tool = c.tool();
+    let tool = c.tool;
     let mut env = inst.login_env("root");
-    env.extend(c.env().into_iter().map(|(k, v)| (k.into(), v.into())));
+    env.extend(
+        c.session_env()
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into())),
+    );
     let (out, out_cap) = Output::capture();
     let (err, err_cap) = Output::capture();
     let (stdout, stderr, merged) = match c.tty_cols {
@@ -51,7 +55,7 @@ async fn run(c: &Case) -> Outcome {
             .chain(c.args.iter().cloned())
             .collect(),
         env,
-        cwd: "/workspace".into(),
+        cwd: c.dir.into(),
         stdin: Input::empty(),
         stdout,
         stderr,
@@ -137,7 +141,7 @@ async fn downloads_leave_sparse_files_of_the_exact_size() {
             .chain(c.args.iter().cloned())
             .collect(),
         env: inst.login_env("root"),
-        cwd: "/workspace".into(),
+        cwd: c.dir.into(),
         stdin: Input::empty(),
         stdout: out,
         stderr: Output::null(),
