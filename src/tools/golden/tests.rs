@@ -110,6 +110,91 @@ async fn every_capture_is_reproduced_structurally() {
     );
 }
 
+/// What a handler learns from a stream: its events, with progress readouts
+/// reduced to their kind (their values follow the clock) but the last one's
+/// percent kept, and runs of the same item collapsed.
+fn learned(tool: crate::client::progress::Tool, bytes: &[u8]) -> Vec<String> {
+    use crate::client::progress::{parse_bytes, Event};
+    let text = super::strip_exit_marker(&String::from_utf8_lossy(bytes)).to_owned();
+    let mut out: Vec<String> = Vec::new();
+    let mut last_percent = None;
+    for e in parse_bytes(tool, text.as_bytes()) {
+        let item = match &e {
+            Event::StageStart { stage, .. } => format!("start {stage:?}"),
+            Event::Progress(p) => {
+                last_percent = p.percent.map(|v| v.round() as i64).or(last_percent);
+                "progress".into()
+            }
+            Event::Complete { stage, .. } => format!("complete {stage:?}"),
+            Event::HttpResponse { code, .. } => format!("http {code}"),
+            Event::Connecting { .. } => "connecting".into(),
+            Event::Error { kind, code, .. } => format!("error {kind:?} {code:?}"),
+            Event::Retrying { attempt } => format!("retry {attempt:?}"),
+            Event::GaveUp { .. } => "gave up".into(),
+        };
+        if out.last() != Some(&item) {
+            out.push(item);
+        }
+    }
+    out.push(format!("last percent {last_percent:?}"));
+    out
+}
+
+/// The capture's streams, as [`learned`] reads them (merged for a pty).
+fn learned_from(c: &Case, tool: crate::client::progress::Tool, o: &Outcome) -> Vec<String> {
+    if c.tty_cols.is_some() {
+        learned(tool, &o.merged)
+    } else {
+        let mut v = learned(tool, &o.stdout);
+        v.extend(learned(tool, &o.stderr));
+        v
+    }
+}
+
+/// A capture as an [`Outcome`].
+fn captured(c: &Case) -> Outcome {
+    let read = |ext: &str| {
+        std::fs::read(
+            fixtures()
+                .join("captures")
+                .join(format!("{}.{ext}", c.name)),
+        )
+        .unwrap_or_default()
+    };
+    Outcome {
+        stdout: read("out"),
+        stderr: read("err"),
+        merged: read("tty"),
+        rc: 0,
+    }
+}
+
+#[tokio::test]
+async fn the_handlers_parsers_read_each_emulation_as_they_read_its_capture() {
+    let mut failures = Vec::new();
+    let all = cases();
+    for c in &all {
+        let Some(tool) = crate::client::progress::Tool::from_command(c.tool) else {
+            continue;
+        };
+        let want = learned_from(c, tool, &captured(c));
+        let got = learned_from(c, tool, &run(c).await);
+        if want != got {
+            failures.push(format!(
+                "{}:\n  capture:   {want:?}\n  emulation: {got:?}",
+                c.name
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} round trips differ:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
 #[tokio::test]
 async fn same_seed_same_command_gives_same_bytes() {
     let c = case(
