@@ -34,6 +34,36 @@ async fn interactive_shell_prompts_edits_interrupts_and_exits() {
 }
 
 #[tokio::test]
+async fn bash_sudo_i_and_su_on_a_pty_are_interactive_shells_line_by_line() {
+    let gpu = TestInstance::start().await;
+    let ran = run_python(
+        "exec_shell.py",
+        &[
+            gpu.port().to_string(),
+            gpu.client_key().display().to_string(),
+            gpu.known_hosts().display().to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        ran.status, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(ran.stdout.contains("exec shell ok"));
+}
+
+#[tokio::test]
+async fn bash_without_a_pty_still_reads_its_script_from_stdin() {
+    let gpu = TestInstance::start().await;
+    let ran = gpu
+        .ssh_with(&[], "bash", b"echo one\nexit 6\necho never\n")
+        .await;
+    assert_eq!(ran.stdout, "one\n");
+    assert_eq!(ran.status, 6);
+}
+
+#[tokio::test]
 async fn a_shell_without_pty_runs_stdin_line_by_line() {
     let gpu = TestInstance::start().await;
     let mut cmd = tokio::process::Command::new("ssh");

@@ -141,10 +141,10 @@ impl ChannelIo {
     /// A login shell for a shell request, with its stdio (no stdin of its
     /// own: the session reads the client's input) and the banner written
     /// unless it is off.
-    pub async fn login_shell(&mut self) -> (Shell, Stdio) {
+    pub async fn login_shell(&mut self, banner: bool) -> (Shell, Stdio) {
         let (stdout, stderr) = self.outputs();
         let instance = self.cx.instance.clone();
-        if instance.config.banner != BannerMode::Off {
+        if banner && instance.config.banner != BannerMode::Off {
             let _ = stderr.write(instance.banner()).await;
         }
         let stdio = Stdio {

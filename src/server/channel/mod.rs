@@ -77,6 +77,18 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
             Some(ChannelMsg::Exec { command, .. }) => {
                 let _guard = guard;
                 let command = String::from_utf8_lossy(&command).into_owned();
+                // `ssh -t host bash` (or `sudo -i`): an interactive shell on
+                // the pty, each line run as it is typed, as on a real host.
+                if let Some(kind) = interactive::exec_shell(&command).filter(|_| pty.is_some()) {
+                    let mut cx = cx;
+                    if interactive::becomes_root(&command) {
+                        cx.user = "root".into();
+                    }
+                    let mut chan = split(channel, cx, pty, env, eof);
+                    let ended = interactive::interactive(&mut chan, kind).await;
+                    chan.finish(ended).await;
+                    return;
+                }
                 let chan = split(channel, cx, pty, env, eof);
                 exec::serve(chan, command).await;
                 return;
@@ -85,7 +97,7 @@ pub(super) async fn run(channel: Channel<Msg>, cx: ChannelContext) {
                 let _guard = guard;
                 let mut chan = split(channel, cx, pty, env, eof);
                 let ended = if chan.pty.is_some() {
-                    interactive::interactive(&mut chan).await
+                    interactive::interactive(&mut chan, interactive::Kind::Login).await
                 } else {
                     script::script_from_stdin(&mut chan).await
                 };

@@ -13,7 +13,7 @@ use crate::shell::{Origin, Shell, Stdio};
 /// Runs the script the client sends until its end, or until it exits.
 pub(super) async fn script_from_stdin(chan: &mut ChannelIo) -> Ended {
     let max_nesting = chan.cx.instance.config.limits.max_nesting;
-    let (mut shell, io) = chan.login_shell().await;
+    let (mut shell, io) = chan.login_shell(true).await;
     let _hang_up = HangUp(shell.jobs());
     let mut input = Typeahead {
         eof: chan.eof,
