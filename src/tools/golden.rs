@@ -127,6 +127,7 @@ mod cases_aria;
 mod cases_curl;
 mod cases_git;
 mod cases_hf;
+pub mod every;
 
 #[cfg(test)]
 mod tests;

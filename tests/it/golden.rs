@@ -13,7 +13,7 @@
 //!   `stty -onlcr`); OpenSSH would take the width from its own terminal.
 //!
 //! Not reproduced: none. The case table (commands, set-up files, catalog
-//! patches) is `fakessh::tools::golden::cases::cases()`, shared with the
+//! patches) is `fakessh::tools::golden::every::cases()`, shared with the
 //! in-process golden tests.
 
 use std::process::Stdio;
@@ -23,7 +23,8 @@ use std::time::Duration;
 use fakessh::instance::InstanceConfig;
 use fakessh::net::ToolConfig;
 use fakessh::server::AuthPolicy;
-use fakessh::tools::golden::cases::{cases, check, Case, Outcome, START};
+use fakessh::tools::golden::cases::{check, Case, Outcome, START};
+use fakessh::tools::golden::every::cases;
 use futures::StreamExt;
 use russh::{ChannelMsg, Pty};
 

@@ -18,6 +18,7 @@ mod mkdir;
 mod mv;
 mod operands;
 mod paths;
+mod pip;
 mod printf;
 mod process;
 mod ps;
@@ -65,8 +66,8 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("uptime", &sysinfo::Uptime),
     ("ps", &ps::Ps),
     ("top", &ps::Top),
-    ("pip", &python::Pip),
-    ("pip3", &python::Pip),
+    ("pip", &pip::Pip),
+    ("pip3", &pip::Pip),
     ("printf", &printf::Printf),
     ("pwd", &process::Pwd),
     ("python", &python::Python),

@@ -137,18 +137,8 @@ pub fn sized(inst: &Arc<Instance>, path: &str, len: u64) {
     std::fs::File::create(&host).unwrap().set_len(len).unwrap();
 }
 
-/// Every capture. None is skipped.
-pub fn cases() -> Vec<Case> {
-    let mut all = civitdl_and_wget();
-    all.extend(super::cases_curl::cases());
-    all.extend(super::cases_hf::cases());
-    all.extend(super::cases_git::cases());
-    all.extend(super::cases_aria::cases());
-    all
-}
-
-/// Every civ_* and wget_* capture.
-fn civitdl_and_wget() -> Vec<Case> {
+/// Every civ_* and wget_* capture (all tools: [`super::every::cases`]).
+pub fn civitdl_and_wget() -> Vec<Case> {
     let url3m = "S/file.bin?size=3000000&rate=1000000";
     let cd = "S/cd/x?size=30000000&rate=20000000";
     let ckpt = "/workspace/ComfyUI/models/checkpoints";

@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use super::cases::{case, cases, check, fixtures, Case, Outcome, START};
+use super::cases::{case, check, fixtures, Case, Outcome, START};
+use super::every::cases;
 use super::*;
 use crate::instance::{Instance, InstanceConfig};
 use crate::net::{Catalog, ToolConfig};
