@@ -226,6 +226,14 @@ fn sandbox_bytes(fs: SandboxFs<'_>) -> u64 {
     total
 }
 
+/// Whether a `disk_full` fault is armed and has fires left.
+fn disk_full_armed(ctx: &Ctx) -> bool {
+    ctx.instance.faults.list().iter().any(|a| {
+        matches!(a.rule.action, crate::faults::Fault::DiskFull { .. })
+            && a.rule.odds.times.is_none_or(|t| a.fired < t)
+    })
+}
+
 #[async_trait]
 impl Program for Df {
     async fn run(&self, ctx: &mut Ctx) -> i32 {
@@ -237,7 +245,15 @@ impl Program for Df {
         let data = tokio::task::spawn_blocking(move || sandbox_bytes(instance.sandbox.fs("/")))
             .await
             .unwrap_or(0);
-        let used = (IMAGE_USED + data).min(ROOT_SIZE);
+        // A disk that is full for the tools is full for df too: an armed
+        // `disk_full` rule that can still fire, or the quota reached.
+        let disk = ctx.instance.sandbox.disk();
+        let full = disk.used() >= disk.limit() || disk_full_armed(ctx);
+        let used = if full {
+            ROOT_SIZE
+        } else {
+            (IMAGE_USED + data).min(ROOT_SIZE)
+        };
         let all = [
             Fs {
                 source: "overlay",
@@ -448,5 +464,31 @@ mod tests {
                 "df: /nope: No such file or directory\n".into()
             )
         );
+    }
+
+    #[tokio::test]
+    async fn df_shows_a_full_disk_while_a_disk_full_fault_is_armed_or_the_quota_is_reached() {
+        use crate::faults::{Fault, FaultRule};
+        let i = instance();
+        let id = i
+            .faults
+            .arm(
+                FaultRule::for_tool("wget")
+                    .inject(Fault::DiskFull { percent: 50 })
+                    .times(1),
+            )
+            .unwrap();
+        let r = run(&i, "/", &["df", "-h", "/"], b"").await;
+        assert_eq!(
+            r.1,
+            "Filesystem      Size  Used Avail Use% Mounted on\noverlay         500G  500G     0 100% /\n"
+        );
+        i.faults.disarm(&id).unwrap();
+        let r = run(&i, "/", &["df", "-h", "/"], b"").await;
+        assert!(r.1.ends_with("   8% /\n"), "{}", r.1);
+        // The quota reached is a full disk too.
+        i.sandbox.disk().set_limit(0);
+        let r = run(&i, "/", &["df", "/"], b"").await;
+        assert!(r.1.contains(" 100% /\n"), "{}", r.1);
     }
 }

@@ -14,6 +14,7 @@ mod head_tail;
 mod identity;
 mod ln;
 mod ls;
+mod lscpu;
 mod mkdir;
 mod mv;
 mod operands;
@@ -58,6 +59,7 @@ const TABLE: &[(&str, &dyn Program)] = &[
     ("id", &identity::Id),
     ("ln", &ln::Ln),
     ("ls", &ls::Ls),
+    ("lscpu", &lscpu::Lscpu),
     ("mkdir", &mkdir::Mkdir),
     ("mv", &mv::Mv),
     ("nvidia-smi", &gpu::NvidiaSmi),
@@ -108,6 +110,7 @@ const NAMES: &[&str] = &[
     "id",
     "ln",
     "ls",
+    "lscpu",
     "mkdir",
     "mv",
     "nvidia-smi",
