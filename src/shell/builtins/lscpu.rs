@@ -16,7 +16,7 @@ const FLAGS: &str = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cm
 type Line = (usize, &'static str, String);
 
 fn lines(cpus: u32) -> Vec<Line> {
-    let threads = if cpus >= 2 && cpus % 2 == 0 { 2 } else { 1 };
+    let threads = if cpus >= 2 && cpus.is_multiple_of(2) { 2 } else { 1 };
     let cores = (cpus / threads).max(1);
     let list = if cpus == 1 {
         "0".to_string()
@@ -63,7 +63,7 @@ fn lines(cpus: u32) -> Vec<Line> {
 
 /// `256 KiB (8 instances)`: a per-core cache summed over the cores.
 fn format_cache(kib: u64, instances: u32) -> String {
-    let size = if kib >= 1024 && kib % 1024 == 0 {
+    let size = if kib >= 1024 && kib.is_multiple_of(1024) {
         format!("{} MiB", kib / 1024)
     } else {
         format!("{kib} KiB")
