@@ -26,6 +26,9 @@ pub enum Ending {
     Disconnect,
     /// fakessh failed (a bug): the command ended with status 1.
     InternalError,
+    /// A forward to a target nothing listens on (or that is not allowed)
+    /// was refused: the client saw `open failed: connect failed`.
+    Refused,
 }
 
 /// What a journal entry records: an `exec` request, one command of a
@@ -39,6 +42,9 @@ pub enum EntryKind {
     Shell,
     /// An SFTP (or OpenSSH 9 `scp`) session.
     Sftp,
+    /// A `direct-tcpip` channel (`ssh -L`): its command is the target
+    /// (`localhost:8188`).
+    Forward,
 }
 
 impl EntryKind {
@@ -48,6 +54,7 @@ impl EntryKind {
             EntryKind::Exec => "exec",
             EntryKind::Shell => "shell",
             EntryKind::Sftp => "sftp",
+            EntryKind::Forward => "forward",
         }
     }
 }
@@ -75,7 +82,7 @@ pub struct JournalEntry {
     /// The client's address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
-    /// `exec`, `shell` or `sftp`.
+    /// `exec`, `shell`, `sftp` or `forward`.
     pub kind: EntryKind,
     /// The command line.
     pub command: String,
@@ -88,6 +95,10 @@ pub struct JournalEntry {
     pub stdout_bytes: u64,
     /// Bytes written to stderr.
     pub stderr_bytes: u64,
+    /// For a forward: bytes the client sent through it (`stdout_bytes`
+    /// counts those sent back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_bytes: Option<u64>,
     /// Wall time it took.
     pub duration_ms: u64,
     /// How it ended.
@@ -299,6 +310,7 @@ mod tests {
             exit_code: Some(0),
             stdout_bytes: 0,
             stderr_bytes: 0,
+            received_bytes: None,
             duration_ms: 1,
             ended: Ending::Exit,
         }
@@ -311,6 +323,7 @@ mod tests {
             (EntryKind::Exec, "exec"),
             (EntryKind::Shell, "shell"),
             (EntryKind::Sftp, "sftp"),
+            (EntryKind::Forward, "forward"),
         ] {
             e.kind = kind;
             let json = serde_json::to_value(&e).unwrap();

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod net;
 pub mod program;
 pub mod server;
+pub mod services;
 pub mod shell;
 pub mod tools;
 

@@ -6,6 +6,7 @@ pub mod detached;
 pub mod disk;
 mod layout;
 pub mod sandbox;
+pub mod services;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -122,6 +123,8 @@ pub struct Instance {
     /// When the machine booted (Unix seconds): a few hours before it was
     /// made, varying by seed, as a rented machine is up before you log in.
     pub booted_at: i64,
+    /// Its own network services (portal, ComfyUI) by loopback port.
+    pub services: services::Services,
 }
 
 /// Why an instance could not be made.
@@ -181,6 +184,7 @@ impl Instance {
             faults,
             journal,
             detached,
+            services: services::Services::default(),
         }))
     }
 

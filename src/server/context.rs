@@ -42,6 +42,7 @@ impl ChannelContext {
             exit_code: None,
             stdout_bytes: 0,
             stderr_bytes: 0,
+            received_bytes: None,
             duration_ms: 0,
             ended: Ending::Exit,
         }

@@ -10,6 +10,7 @@ mod accept;
 pub mod auth;
 mod channel;
 mod context;
+mod forward;
 pub mod keys;
 mod session;
 mod sftp;
@@ -141,6 +142,7 @@ pub async fn start(
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     crate::shell::install_programs(&instance)?;
+    crate::services::install(&instance);
     let main_config = Arc::new(russh_config(config.host_key.clone(), &config.limits));
     // Served instead when a rotate_host_key fault fires: another key, as
     // after a reinstall.

@@ -112,6 +112,30 @@ impl russh::server::Handler for SessionHandler {
         Ok(())
     }
 
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: ChannelOpenHandle,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let cx = ChannelContext {
+            instance: self.instance.clone(),
+            user: self.user.clone(),
+            peer: self.peer,
+            local: self.local,
+            active: self.active_channels.clone(),
+            open_here: self.open_here.clone(),
+            key_fingerprint: self.key_fingerprint.clone(),
+            handle: session.handle(),
+        };
+        super::forward::open(channel, reply, cx, host_to_connect, port_to_connect).await;
+        Ok(())
+    }
+
     async fn pty_request(
         &mut self,
         channel: ChannelId,

@@ -10,6 +10,7 @@ mod dashboard;
 mod exec;
 mod faults;
 mod files;
+mod forward;
 mod fuzz_regressions;
 mod golden;
 mod handler;

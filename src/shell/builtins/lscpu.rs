@@ -16,7 +16,11 @@ const FLAGS: &str = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cm
 type Line = (usize, &'static str, String);
 
 fn lines(cpus: u32) -> Vec<Line> {
-    let threads = if cpus >= 2 && cpus.is_multiple_of(2) { 2 } else { 1 };
+    let threads = if cpus >= 2 && cpus.is_multiple_of(2) {
+        2
+    } else {
+        1
+    };
     let cores = (cpus / threads).max(1);
     let list = if cpus == 1 {
         "0".to_string()

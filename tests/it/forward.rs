@@ -1,0 +1,153 @@
+//! `ssh -L` to the instance's own services: a real OpenSSH tunnel carries
+//! HTTP to the portal on 8080; a forward to a port nothing listens on is
+//! refused as OpenSSH reports it (`open failed: connect failed`); both are
+//! journaled with kind `forward`, the target and the bytes.
+
+use std::time::Duration;
+
+use fakessh::journal::{Ending, EntryKind};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::TestInstance;
+
+/// A local port that was free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `ssh -N -L PORT:TARGET` running in the background.
+fn tunnel(gpu: &TestInstance, local: u16, target: &str) -> tokio::process::Child {
+    // OpenSSH reports a refused forward at INFO; ssh takes the first value
+    // of an option, so the support's LogLevel=ERROR is swapped out.
+    let args = gpu.ssh_args().into_iter().map(|a| {
+        if a == "LogLevel=ERROR" {
+            "LogLevel=INFO".to_string()
+        } else {
+            a
+        }
+    });
+    tokio::process::Command::new("ssh")
+        .args(args)
+        .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
+        .arg(format!("{local}:{target}"))
+        .arg("root@127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ssh runs")
+}
+
+/// One HTTP/1.1 request through the tunnel's local end; the whole answer.
+async fn get(local: u16, path: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", local)).await {
+            Ok(s) => break s,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("the tunnel never listened: {e}"),
+        }
+    };
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .ok();
+    let mut answer = Vec::new();
+    // A refused forward closes (or resets) the local end unanswered.
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn an_openssh_tunnel_reaches_the_instance_portal_and_is_journaled() {
+    let gpu = TestInstance::start().await;
+    let local = free_port();
+    let mut ssh = tunnel(&gpu, local, "localhost:8080");
+    let page = get(local, "/").await;
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    assert!(page.contains("<h1>Instance "), "{page}");
+    assert!(page.contains("<td>portal</td><td>8080</td>"), "{page}");
+    let list = get(local, "/services").await;
+    assert!(
+        list.ends_with(r#"[{"name":"portal","port":8080}]"#),
+        "{list}"
+    );
+    ssh.kill().await.unwrap();
+    let forwards = wait_for_forwards(&gpu, 2).await;
+    assert!(forwards
+        .iter()
+        .all(|e| e.command == "localhost:8080" && e.ended == Ending::Exit));
+    assert!(forwards
+        .iter()
+        .all(|e| e.stdout_bytes > 100 && e.received_bytes > Some(40)));
+}
+
+#[tokio::test]
+async fn a_forward_to_a_port_nothing_listens_on_is_refused_as_openssh_reports_it() {
+    let gpu = TestInstance::start().await;
+    let local = free_port();
+    let mut ssh = tunnel(&gpu, local, "127.0.0.1:9999");
+    let answer = get(local, "/").await;
+    assert_eq!(answer, "", "the local connection is closed unanswered");
+    ssh.kill().await.unwrap();
+    let out = ssh.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("open failed: connect failed"), "{stderr}");
+    let forwards = wait_for_forwards(&gpu, 1).await;
+    assert_eq!(forwards[0].command, "127.0.0.1:9999");
+    assert_eq!(forwards[0].ended, Ending::Refused);
+}
+
+#[tokio::test]
+async fn a_forward_outside_the_instance_is_refused_too() {
+    let gpu = TestInstance::start().await;
+    let handle = gpu.russh().await;
+    let refused = handle
+        .channel_open_direct_tcpip("civitai.com", 443, "127.0.0.1", 5000)
+        .await;
+    assert!(refused.is_err(), "a forward to the internet is refused");
+    let ok = handle
+        .channel_open_direct_tcpip("127.0.0.1", 8080, "127.0.0.1", 5001)
+        .await
+        .expect("the portal accepts");
+    let mut stream = ok.into_stream();
+    stream
+        .write_all(b"GET /services HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer).contains("\"portal\""));
+}
+
+/// The journal's forward entries once `n` of them are there.
+async fn wait_for_forwards(gpu: &TestInstance, n: usize) -> Vec<fakessh::journal::JournalEntry> {
+    for _ in 0..200 {
+        let forwards: Vec<_> = gpu
+            .instance
+            .journal
+            .entries()
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Forward)
+            .collect();
+        if forwards.len() >= n {
+            return forwards;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} forward entries in the journal");
+}
