@@ -167,6 +167,13 @@ struct InstanceArgs {
     /// System memory in MiB (`free`).
     #[arg(long, env = "FAKESSH_RAM_MIB", default_value_t = 65536)]
     ram_mib: u64,
+    /// The instance's ComfyUI: `on` (ports 18188 and 8188), `off`, or the
+    /// ports it listens on (`18188,8188`).
+    #[arg(long, env = "FAKESSH_COMFYUI", default_value = "on", value_parser = parse_comfyui)]
+    comfyui: ComfyUiPorts,
+    /// ComfyUI sampler iterations per second (default: the GPU's typical rate).
+    #[arg(long, env = "FAKESSH_COMFYUI_IT_PER_S")]
+    comfyui_it_per_s: Option<f64>,
     /// When to print the welcome banner (on stderr).
     #[arg(long, env = "FAKESSH_BANNER", value_enum, default_value = "shell")]
     banner: BannerMode,
@@ -380,6 +387,10 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
             .collect(),
         cpus: args.cpus,
         ram_mib: args.ram_mib,
+        comfyui: fakessh::instance::services::ComfyUiConfig {
+            ports: args.comfyui.0.clone(),
+            it_per_s: args.comfyui_it_per_s,
+        },
         ui_home: args.ui_home.clone(),
         lang: args.lang.clone(),
         extra_env,
@@ -389,6 +400,28 @@ fn instance_config(args: &InstanceArgs) -> anyhow::Result<InstanceConfig> {
         time_scale: args.time_scale,
         limits: limits(args)?.session,
     })
+}
+
+/// The ports `--comfyui` names.
+#[derive(Clone, Debug)]
+struct ComfyUiPorts(Vec<u16>);
+
+fn parse_comfyui(text: &str) -> Result<ComfyUiPorts, String> {
+    match text {
+        "on" => Ok(ComfyUiPorts(
+            fakessh::services::comfyui::DEFAULT_PORTS.to_vec(),
+        )),
+        "off" => Ok(ComfyUiPorts(Vec::new())),
+        ports => ports
+            .split(',')
+            .map(|p| {
+                p.trim()
+                    .parse::<u16>()
+                    .map_err(|_| format!("not a port: {p} (use on, off or PORT,PORT)"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(ComfyUiPorts),
+    }
 }
 
 /// The API's config from its flags, checked before anything listens.

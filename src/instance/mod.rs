@@ -78,6 +78,8 @@ pub struct InstanceConfig {
     pub limits: crate::limits::SessionLimits,
     /// Also append the journal to this JSONL file.
     pub journal_file: Option<PathBuf>,
+    /// The instance's ComfyUI (ports, sampler rate).
+    pub comfyui: services::ComfyUiConfig,
 }
 
 impl Default for InstanceConfig {
@@ -104,6 +106,7 @@ impl Default for InstanceConfig {
             journal_capacity: crate::journal::DEFAULT_CAPACITY,
             limits: crate::limits::SessionLimits::default(),
             journal_file: None,
+            comfyui: services::ComfyUiConfig::default(),
         }
     }
 }

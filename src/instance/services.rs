@@ -72,6 +72,24 @@ impl Services {
     }
 }
 
+/// How the instance's ComfyUI runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComfyUiConfig {
+    /// The loopback ports it listens on; empty turns it off.
+    pub ports: Vec<u16>,
+    /// Sampler iterations per second; `None` picks the GPU's typical rate.
+    pub it_per_s: Option<f64>,
+}
+
+impl Default for ComfyUiConfig {
+    fn default() -> Self {
+        ComfyUiConfig {
+            ports: vec![18188, 8188],
+            it_per_s: None,
+        }
+    }
+}
+
 /// Whether `host` names the instance itself as its loopback does.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');

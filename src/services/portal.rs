@@ -2,7 +2,7 @@
 //! services and how to reach them (what `ssh -L 8080:localhost:8080`
 //! shows in a browser), and the same list as JSON at `/services`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
@@ -12,15 +12,19 @@ use axum::{Json, Router};
 use crate::instance::Instance;
 
 /// The portal's routes.
+/// The instance is held weakly: it owns its services.
 pub fn router(instance: Arc<Instance>) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/services", get(list))
-        .with_state(instance)
+        .with_state(Arc::downgrade(&instance))
 }
 
 /// The services as `[{port, name}]`.
-async fn list(State(instance): State<Arc<Instance>>) -> impl IntoResponse {
+async fn list(State(instance): State<Weak<Instance>>) -> impl IntoResponse {
+    let Some(instance) = instance.upgrade() else {
+        return Json(Vec::new());
+    };
     let services: Vec<serde_json::Value> = instance
         .services
         .ports()
@@ -30,7 +34,10 @@ async fn list(State(instance): State<Arc<Instance>>) -> impl IntoResponse {
     Json(services)
 }
 
-async fn page(State(instance): State<Arc<Instance>>) -> Html<String> {
+async fn page(State(instance): State<Weak<Instance>>) -> Html<String> {
+    let Some(instance) = instance.upgrade() else {
+        return Html(String::new());
+    };
     let id = escape(&instance.config.id);
     let rows: String = instance
         .services

@@ -80,7 +80,7 @@ async fn an_openssh_tunnel_reaches_the_instance_portal_and_is_journaled() {
     assert!(page.contains("<td>portal</td><td>8080</td>"), "{page}");
     let list = get(local, "/services").await;
     assert!(
-        list.ends_with(r#"[{"name":"portal","port":8080}]"#),
+        list.ends_with(r#"[{"name":"portal","port":8080},{"name":"comfyui","port":8188},{"name":"comfyui","port":18188}]"#),
         "{list}"
     );
     ssh.kill().await.unwrap();
@@ -91,6 +91,21 @@ async fn an_openssh_tunnel_reaches_the_instance_portal_and_is_journaled() {
     assert!(forwards
         .iter()
         .all(|e| e.stdout_bytes > 100 && e.received_bytes > Some(40)));
+}
+
+#[tokio::test]
+async fn ssh_l_8188_reaches_the_instances_comfyui() {
+    let gpu = TestInstance::start().await;
+    let local = free_port();
+    let _ssh = tunnel(&gpu, local, "localhost:8188");
+    let stats = get(local, "/system_stats").await;
+    assert!(stats.starts_with("HTTP/1.1 200 OK\r\n"), "{stats}");
+    assert!(stats.contains(r#""type":"cuda""#), "{stats}");
+    let queue = get(local, "/queue").await;
+    assert!(
+        queue.ends_with(r#"{"queue_pending":[],"queue_running":[]}"#),
+        "{queue}"
+    );
 }
 
 #[tokio::test]
