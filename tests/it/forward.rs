@@ -166,3 +166,53 @@ async fn wait_for_forwards(gpu: &TestInstance, n: usize) -> Vec<fakessh::journal
     }
     panic!("fewer than {n} forward entries in the journal");
 }
+
+/// The original app's text-to-image workflow.
+fn workflow() -> serde_json::Value {
+    serde_json::json!({
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}},
+        "10": {"class_type": "LoraLoader", "inputs": {"model": ["4", 0], "clip": ["4", 1], "lora_name": "add_detail.safetensors", "strength_model": 0.8, "strength_clip": 0.8}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["10", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["10", 1]}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 128, "height": 96, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {"model": ["10", 0], "seed": 42, "steps": 12, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0], "denoise": 1.0}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI", "images": ["8", 0]}}
+    })
+}
+
+#[tokio::test]
+async fn a_websocket_client_through_ssh_l_runs_a_workflow_to_its_image() {
+    let gpu = TestInstance::start().await;
+    for model in [
+        "checkpoints/v1-5-pruned-emaonly.safetensors",
+        "loras/add_detail.safetensors",
+    ] {
+        let path = gpu.host_path(&format!("/workspace/ComfyUI/models/{model}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1_000_000)
+            .unwrap();
+    }
+    let wf = gpu.dir.path().join("workflow.json");
+    std::fs::write(&wf, workflow().to_string()).unwrap();
+    let local = free_port();
+    let _ssh = tunnel(&gpu, local, "localhost:8188");
+    // The tunnel listens once ssh has logged in.
+    let _ = get(local, "/queue").await;
+    let ran = crate::support::run_python(
+        "comfy_ws.py",
+        &[local.to_string(), wf.display().to_string()],
+    )
+    .await;
+    assert_eq!(
+        ran.status, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(ran.stdout.contains("comfy ws ok"), "{}", ran.stdout);
+    // The image is in the tree, where scp and ls find it.
+    let ls = gpu.ssh("ls $UI_HOME/output").await;
+    assert_eq!(ls.stdout, "ComfyUI_00001_.png\n");
+}
