@@ -45,6 +45,9 @@ pub enum EntryKind {
     /// A `direct-tcpip` channel (`ssh -L`): its command is the target
     /// (`localhost:8188`).
     Forward,
+    /// A request or node run of one of the instance's services that a
+    /// fault bent (`comfyui KSampler`, `comfyui POST /prompt`).
+    Service,
 }
 
 impl EntryKind {
@@ -55,6 +58,7 @@ impl EntryKind {
             EntryKind::Shell => "shell",
             EntryKind::Sftp => "sftp",
             EntryKind::Forward => "forward",
+            EntryKind::Service => "service",
         }
     }
 }
@@ -82,7 +86,7 @@ pub struct JournalEntry {
     /// The client's address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
-    /// `exec`, `shell`, `sftp` or `forward`.
+    /// `exec`, `shell`, `sftp`, `forward` or `service`.
     pub kind: EntryKind,
     /// The command line.
     pub command: String,
@@ -324,6 +328,7 @@ mod tests {
             (EntryKind::Shell, "shell"),
             (EntryKind::Sftp, "sftp"),
             (EntryKind::Forward, "forward"),
+            (EntryKind::Service, "service"),
         ] {
             e.kind = kind;
             let json = serde_json::to_value(&e).unwrap();

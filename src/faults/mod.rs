@@ -297,10 +297,22 @@ impl FaultSet {
 
     /// Counts `inv` against every rule of `depth` and returns those that fire.
     pub fn decide(&self, depth: Depth, inv: &Invocation<'_>) -> Vec<Fired> {
+        self.decide_where(depth, inv, |_| true)
+    }
+
+    /// [`FaultSet::decide`] for the rules whose action `acts_here` accepts
+    /// (a service asks at each point only for the faults that act there,
+    /// so a rule is not spent where it cannot act).
+    pub fn decide_where(
+        &self,
+        depth: Depth,
+        inv: &Invocation<'_>,
+        acts_here: impl Fn(&Fault) -> bool,
+    ) -> Vec<Fired> {
         let rules: Vec<Arc<ArmedFault>> = self.read().iter().cloned().collect();
         let mut fired = Vec::new();
         for rule in rules {
-            if !rule.matches(depth, inv) {
+            if !acts_here(&rule.rule.action) || !rule.matches(depth, inv) {
                 continue;
             }
             let n = rule.matched.fetch_add(1, Ordering::Relaxed) + 1;

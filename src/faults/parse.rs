@@ -116,7 +116,8 @@ pub fn parse_rules_file(path: &Path) -> Result<Vec<FaultRule>, FaultError> {
 /// `stall=PCT[/MS]`, `slow=BYTES_PER_S`, `exit=CODE`, `dns`, `refused`,
 /// `disk-full[=PCT]`, `disconnect[=PCT]`, `hang`, `delay=MS`,
 /// `refuse-auth`, `handshake-delay=MS`, `reset`, `max-startups=N`,
-/// `rotate-host-key`. Keys: `times`, `every`, `after`, `p` (probability),
+/// `rotate-host-key`, `comfyui-down`, `comfyui-error[=MESSAGE]`,
+/// `comfyui-slow=FACTOR`, `comfyui-hang`. Keys: `times`, `every`, `after`, `p` (probability),
 /// `host`, `path`, `cmd`, `user`, `instance`, `name`, `expect`.
 pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
     let bad = |why: String| FaultError::Rule {
@@ -198,6 +199,17 @@ pub fn parse_flag(spec: &str) -> Result<FaultRule, FaultError> {
             limit: u32::try_from(num("N")?).map_err(|_| bad("limit out of range".into()))?,
         },
         "rotate-host-key" => Fault::RotateHostKey,
+        "comfyui-down" => Fault::ComfyuiDown,
+        "comfyui-error" => Fault::ComfyuiError {
+            message: arg.map(str::to_string),
+        },
+        "comfyui-slow" => Fault::ComfyuiSlow {
+            factor: arg
+                .ok_or_else(|| bad("comfyui-slow needs =FACTOR".into()))?
+                .parse()
+                .map_err(|_| bad(format!("comfyui-slow={}: not a number", arg.unwrap_or(""))))?,
+        },
+        "comfyui-hang" => Fault::ComfyuiHang,
         other => {
             return Err(FaultError::UnknownAction {
                 name: other.to_string(),

@@ -17,6 +17,9 @@ pub enum RuleError {
     /// A `slow` rate of 0.
     #[error("bytes_per_s must be > 0")]
     ZeroRate,
+    /// A `comfyui_slow` factor below 1 (or not a number).
+    #[error("factor {0} must be a number >= 1")]
+    SlowFactor(f64),
     /// An exit code outside 0..=255.
     #[error("exit code {0} is not in 0..=255")]
     ExitCode(i32),
@@ -112,6 +115,22 @@ pub enum Fault {
     },
     /// The server shows another host key, as after a reinstall.
     RotateHostKey,
+    /// The instance's ComfyUI is not running: curl and `ssh -L` are refused.
+    ComfyuiDown,
+    /// A ComfyUI node raises (`execution_error` with a traceback); the
+    /// message defaults to CUDA running out of memory.
+    ComfyuiError {
+        /// The exception message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// ComfyUI's samplers run this many times slower.
+    ComfyuiSlow {
+        /// The slow-down (2 = half the iterations per second).
+        factor: f64,
+    },
+    /// A ComfyUI request never answers, or a node never finishes.
+    ComfyuiHang,
 }
 
 /// Where a fault acts.
@@ -124,6 +143,10 @@ pub enum Depth {
     Session,
     /// On a whole connection (auth, handshake, host key).
     Connection,
+    /// In one of the instance's services: a ComfyUI connection (its
+    /// command is the target, `localhost:8188`), request (`POST /prompt`)
+    /// or node run (its class, `KSampler`).
+    Service,
 }
 
 impl Fault {
@@ -145,6 +168,10 @@ impl Fault {
         "reset_connection",
         "max_startups",
         "rotate_host_key",
+        "comfyui_down",
+        "comfyui_error",
+        "comfyui_slow",
+        "comfyui_hang",
     ];
 
     /// The depth this action works at.
@@ -164,6 +191,10 @@ impl Fault {
             | Fault::ResetConnection
             | Fault::MaxStartups { .. }
             | Fault::RotateHostKey => Depth::Connection,
+            Fault::ComfyuiDown
+            | Fault::ComfyuiError { .. }
+            | Fault::ComfyuiSlow { .. }
+            | Fault::ComfyuiHang => Depth::Service,
         }
     }
 
@@ -186,6 +217,10 @@ impl Fault {
             Fault::ResetConnection => "reset_connection",
             Fault::MaxStartups { .. } => "max_startups",
             Fault::RotateHostKey => "rotate_host_key",
+            Fault::ComfyuiDown => "comfyui_down",
+            Fault::ComfyuiError { .. } => "comfyui_error",
+            Fault::ComfyuiSlow { .. } => "comfyui_slow",
+            Fault::ComfyuiHang => "comfyui_hang",
         }
     }
 
@@ -204,6 +239,9 @@ impl Fault {
                 Err(RuleError::Percent(*percent))
             }
             Fault::Slow { bytes_per_s: 0 } => Err(RuleError::ZeroRate),
+            Fault::ComfyuiSlow { factor } if !(factor.is_finite() && *factor >= 1.0) => {
+                Err(RuleError::SlowFactor(*factor))
+            }
             Fault::ExitCode { code } if !(0..=255).contains(code) => {
                 Err(RuleError::ExitCode(*code))
             }

@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tower::ServiceExt;
 
 use super::context::ChannelContext;
+use crate::faults::{Depth, Fault, Invocation};
 use crate::instance::services::Service;
 use crate::journal::{Ending, EntryKind};
 
@@ -40,10 +41,28 @@ pub(super) async fn open(
     let service = u16::try_from(port)
         .ok()
         .and_then(|p| cx.instance.services.at(host, p));
-    let Some(service) = service else {
+    // A `comfyui_down` (any service-depth fault of its kind) refuses the
+    // connection as if nothing listened.
+    let fired = match &service {
+        Some(s) => cx.instance.faults.decide_where(
+            Depth::Service,
+            &Invocation {
+                tool: Some(s.name),
+                command: &target,
+                args: &[],
+                instance: &cx.instance.config.id,
+                user: &cx.user,
+            },
+            |f| *f == Fault::ComfyuiDown,
+        ),
+        None => Vec::new(),
+    };
+    let down = fired.iter().any(|f| f.fault == Fault::ComfyuiDown);
+    let Some(service) = service.filter(|_| !down) else {
         reply.reject(ChannelOpenFailure::ConnectFailed).await;
         cx.instance.journal.record(crate::journal::JournalEntry {
             ended: Ending::Refused,
+            faults: fired.iter().map(|f| f.id.clone()).collect(),
             ..cx.journal_entry(EntryKind::Forward, target)
         });
         return;

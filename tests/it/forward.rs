@@ -216,3 +216,24 @@ async fn a_websocket_client_through_ssh_l_runs_a_workflow_to_its_image() {
     let ls = gpu.ssh("ls $UI_HOME/output").await;
     assert_eq!(ls.stdout, "ComfyUI_00001_.png\n");
 }
+
+#[tokio::test]
+async fn comfyui_down_refuses_the_tunnel_as_if_nothing_listened() {
+    let gpu = TestInstance::start().await;
+    gpu.instance
+        .faults
+        .arm(fakessh::faults::parse_flag("comfyui:comfyui-down:times=1").unwrap())
+        .unwrap();
+    let handle = gpu.russh().await;
+    let refused = handle
+        .channel_open_direct_tcpip("localhost", 8188, "127.0.0.1", 5000)
+        .await;
+    assert!(refused.is_err(), "down: refused");
+    let ok = handle
+        .channel_open_direct_tcpip("localhost", 8188, "127.0.0.1", 5001)
+        .await;
+    assert!(ok.is_ok(), "the rule fired once");
+    let forwards = wait_for_forwards(&gpu, 1).await;
+    assert_eq!(forwards[0].ended, Ending::Refused);
+    assert_eq!(forwards[0].faults, vec!["f1".to_string()]);
+}

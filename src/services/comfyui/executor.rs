@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::faults::{self, Point};
 use super::nodes::{self, Work};
 use super::queue::Task;
 use super::{image, timestamp, ComfyUi};
+use crate::faults::Fault;
 
 /// Runs until the ComfyUI is gone.
 pub(super) async fn run(comfy: Weak<ComfyUi>) {
@@ -41,6 +43,7 @@ pub(super) async fn run(comfy: Weak<ComfyUi>) {
 enum End {
     Success,
     Interrupted { node: String },
+    Failed { node: String, message: String },
 }
 
 async fn execute(c: &Arc<ComfyUi>, task: Task) {
@@ -95,6 +98,33 @@ async fn execute(c: &Arc<ComfyUi>, task: Task) {
             "executing",
             json!({"node": node_id, "display_node": node_id, "prompt_id": id}),
         );
+        let mut slow = 1.0;
+        let mut failure = None;
+        for f in faults::decide(c, Point::Node, def.name) {
+            match f {
+                Fault::ComfyuiSlow { factor } => slow = factor,
+                Fault::ComfyuiError { message } => {
+                    failure = Some(message.unwrap_or_else(|| faults::OOM.into()))
+                }
+                Fault::ComfyuiHang => {
+                    hang(c).await;
+                    end = End::Interrupted {
+                        node: node_id.clone(),
+                    };
+                }
+                _ => {}
+            }
+        }
+        if matches!(end, End::Interrupted { .. }) {
+            break;
+        }
+        if let Some(message) = failure {
+            end = End::Failed {
+                node: node_id.clone(),
+                message,
+            };
+            break;
+        }
         let ui = match def.work {
             Work::Quick => None,
             Work::Sampler => {
@@ -104,7 +134,7 @@ async fn execute(c: &Arc<ComfyUi>, task: Task) {
                     .unwrap_or(1.0)
                     .clamp(0.0, 1.0);
                 let steps = ((steps as f64 * denoise).round() as u32).max(1);
-                if !sample(c, client, &id, node_id, steps).await {
+                if !sample(c, client, &id, node_id, steps, slow).await {
                     end = End::Interrupted {
                         node: node_id.clone(),
                     };
@@ -141,6 +171,28 @@ async fn execute(c: &Arc<ComfyUi>, task: Task) {
             );
             ("error", false)
         }
+        End::Failed { node, message } => {
+            let class = task.prompt[node]["class_type"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            note(
+                "execution_error",
+                json!({
+                    "prompt_id": id,
+                    "node_id": node,
+                    "node_type": class,
+                    "executed": executed,
+                    "exception_message": message,
+                    "exception_type": faults::exception_type(message),
+                    "traceback": faults::traceback(&class, message),
+                    "current_inputs": task.prompt[node]["inputs"],
+                    "current_outputs": {},
+                }),
+                &mut messages,
+            );
+            ("error", false)
+        }
     };
     let meta: Map<String, Value> = outputs
         .keys()
@@ -161,14 +213,37 @@ async fn execute(c: &Arc<ComfyUi>, task: Task) {
     c.send(client, "executing", json!({"node": null, "prompt_id": id}));
 }
 
-/// Steps a sampler; `false` when interrupted.
-async fn sample(c: &ComfyUi, client: Option<&str>, id: &str, node: &str, steps: u32) -> bool {
-    let scale = c.instance.upgrade().map_or(0.0, |i| i.config.time_scale);
-    let per_step = if scale > 0.0 && scale.is_finite() {
-        scale / c.it_per_s
+/// Seconds one sampler step takes at time `scale`, `slow` times slower
+/// than `it_per_s` (0 at scale 0: nothing waits).
+pub(super) fn step_secs(scale: f64, slow: f64, it_per_s: f64) -> f64 {
+    if scale > 0.0 && scale.is_finite() && it_per_s > 0.0 {
+        scale * slow / it_per_s
     } else {
         0.0
-    };
+    }
+}
+
+/// A hung node: waits until `/interrupt` (or the instance is gone).
+async fn hang(c: &ComfyUi) {
+    loop {
+        if c.interrupt.swap(false, Ordering::Relaxed) || c.instance.strong_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Steps a sampler (`slow` times slower); `false` when interrupted.
+async fn sample(
+    c: &ComfyUi,
+    client: Option<&str>,
+    id: &str,
+    node: &str,
+    steps: u32,
+    slow: f64,
+) -> bool {
+    let scale = c.instance.upgrade().map_or(0.0, |i| i.config.time_scale);
+    let per_step = step_secs(scale, slow, c.it_per_s);
     for step in 1..=steps {
         if per_step > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(per_step.min(60.0))).await;

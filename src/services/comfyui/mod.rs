@@ -7,6 +7,7 @@
 //! rate), writing real PNGs to `$UI_HOME/output`.
 
 mod executor;
+mod faults;
 mod folders;
 mod image;
 mod nodes;

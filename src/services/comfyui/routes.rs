@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::faults::{self, Point};
 use super::nodes::{self, Input};
 use super::queue::Task;
 use super::{folders, validate, ws, ComfyUi};
@@ -34,8 +35,20 @@ pub(super) fn router(comfy: Arc<ComfyUi>) -> Router {
         .route("/history", get(history).post(post_history))
         .route("/history/{id}", get(history_one))
         .route("/view", get(view))
-        .with_state(comfy);
-    Router::new().nest("/api", routes.clone()).merge(routes)
+        .with_state(comfy.clone());
+    Router::new()
+        .nest("/api", routes.clone())
+        .merge(routes)
+        .layer(axum::middleware::from_fn_with_state(comfy, bent))
+}
+
+/// A `comfyui_hang` on this request: it is never answered.
+async fn bent(State(c): C, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let what = format!("{} {}", req.method(), req.uri().path());
+    if faults::decide(&c, Point::Request, &what).contains(&crate::faults::Fault::ComfyuiHang) {
+        std::future::pending::<()>().await;
+    }
+    next.run(req).await
 }
 
 /// A file lister for the node specs, reading the sandbox now.

@@ -259,3 +259,147 @@ async fn unknown_nodes_no_outputs_and_bad_bodies_answer_as_comfyui_does() {
     let (s, _) = json_of(&inst, "POST", "/prompt", Some(json!({"prompt": {"9": {"class_type": "SaveImage", "inputs": {"images": ["9", 0], "filename_prefix": "x"}}}}))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+/// An instance with the models the workflow names, and `rules` armed.
+fn ready(time_scale: f64, rules: Vec<crate::faults::FaultRule>) -> Arc<Instance> {
+    let inst = Instance::create(InstanceConfig {
+        time_scale,
+        seed: 7,
+        faults: rules,
+        comfyui: crate::instance::services::ComfyUiConfig {
+            ports: vec![18188],
+            it_per_s: Some(10.0),
+        },
+        ..InstanceConfig::default()
+    })
+    .unwrap();
+    crate::services::install(&inst);
+    put(
+        &inst,
+        "/workspace/ComfyUI/models/checkpoints/m.safetensors",
+        10,
+    );
+    put(&inst, "/workspace/ComfyUI/models/loras/l.safetensors", 10);
+    inst
+}
+
+fn rule(spec: &str) -> crate::faults::FaultRule {
+    crate::faults::parse_flag(spec).unwrap()
+}
+
+#[tokio::test]
+async fn a_node_that_raises_ends_the_prompt_with_execution_error() {
+    let inst = ready(0.0, vec![rule("comfyui:comfyui-error:cmd=^KSampler$")]);
+    let (_, ok) = json_of(
+        &inst,
+        "POST",
+        "/prompt",
+        Some(json!({"prompt": workflow("m.safetensors", "l.safetensors")})),
+    )
+    .await;
+    let entry = finished(&inst, ok["prompt_id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"]["status_str"], "error");
+    assert_eq!(entry["status"]["completed"], false);
+    let last = entry["status"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last[0], "execution_error");
+    assert_eq!(last[1]["node_type"], "KSampler");
+    assert_eq!(last[1]["exception_type"], "torch.OutOfMemoryError");
+    assert!(last[1]["exception_message"]
+        .as_str()
+        .unwrap()
+        .starts_with("CUDA out of memory."));
+    assert!(last[1]["traceback"][0]
+        .as_str()
+        .unwrap()
+        .contains("execution.py"));
+    assert_eq!(entry["outputs"], json!({}));
+    let service: Vec<_> = inst
+        .journal
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == crate::journal::EntryKind::Service)
+        .collect();
+    assert_eq!(service.len(), 1);
+    assert_eq!(service[0].command, "comfyui KSampler");
+    assert_eq!(service[0].faults, vec!["f1".to_string()]);
+}
+
+#[tokio::test]
+async fn a_hung_node_runs_until_interrupted_and_a_hung_request_never_answers() {
+    let inst = ready(
+        0.0,
+        vec![
+            rule("comfyui:comfyui-hang:cmd=^VAEDecode$:times=1"),
+            rule("comfyui:comfyui-hang:cmd=^GET /system_stats$"),
+        ],
+    );
+    let (_, ok) = json_of(
+        &inst,
+        "POST",
+        "/prompt",
+        Some(json!({"prompt": workflow("m.safetensors", "l.safetensors")})),
+    )
+    .await;
+    let id = ok["prompt_id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, q) = json_of(&inst, "GET", "/queue", None).await;
+    assert_eq!(q["queue_running"][0][1], json!(id), "{q}");
+    let (s, _) = call(&inst, "POST", "/interrupt", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let entry = finished(&inst, &id).await;
+    let last = entry["status"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last[0], "execution_interrupted");
+    assert_eq!(last[1]["node_type"], "VAEDecode");
+    let hung = tokio::time::timeout(
+        Duration::from_millis(300),
+        call(&inst, "GET", "/system_stats", None),
+    )
+    .await;
+    assert!(hung.is_err(), "the hung request is never answered");
+    let (s, _) = call(&inst, "GET", "/queue", None).await;
+    assert_eq!(s, StatusCode::OK, "other requests still are");
+}
+
+#[tokio::test]
+async fn comfyui_slow_slows_the_sampler_on_the_instance_clock() {
+    // 12 steps at 10 it/s, time scale 1: 0.1 s a step; three times slower: 0.3 s.
+    assert_eq!(super::executor::step_secs(1.0, 1.0, 10.0), 0.1);
+    assert!((super::executor::step_secs(1.0, 3.0, 10.0) - 0.3).abs() < 1e-9);
+    assert_eq!(
+        super::executor::step_secs(0.0, 3.0, 10.0),
+        0.0,
+        "time scale 0 never waits"
+    );
+    let inst = ready(0.0, vec![rule("comfyui:comfyui-slow=3:cmd=^KSampler$")]);
+    let (_, ok) = json_of(
+        &inst,
+        "POST",
+        "/prompt",
+        Some(json!({"prompt": workflow("m.safetensors", "l.safetensors")})),
+    )
+    .await;
+    let entry = finished(&inst, ok["prompt_id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"]["status_str"], "success");
+    let bent: Vec<String> = inst
+        .journal
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == crate::journal::EntryKind::Service)
+        .map(|e| e.command)
+        .collect();
+    assert_eq!(bent, ["comfyui KSampler"]);
+    assert!(
+        crate::faults::parse_flag("comfyui:comfyui-slow=0.5").is_err(),
+        "a factor below 1 is refused"
+    );
+}
