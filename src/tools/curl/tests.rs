@@ -1,0 +1,1 @@
+//! curl under every tool-depth fault, through a real `Ctx`.
