@@ -425,9 +425,14 @@ mod tests {
     fn clusters_and_glued_arguments() {
         let o = run(&["-fsSL", "http://x/a"]);
         assert!(o.fail && o.silent && o.show_error && o.location);
-        let o = run(&["-LOJ", "http://x/a", "-ofile", "-C", "-"]);
+        let o = run(&["-LOJ", "http://x/a", "-ofile"]);
         assert_eq!(o.outs, vec![OutSpec::Remote, OutSpec::File("file".into())]);
+        let o = run(&["-C", "-", "u"]);
         assert_eq!(o.resume, Some(Resume::Auto));
+        assert_eq!(
+            usage(&["-OJ", "-C", "-", "u"]),
+            "--continue-at and --remote-header-name cannot be combined\n"
+        );
         let o = run(&["--sil", "-m", "2.5", "--retry", "99999999999999999999", "u"]);
         assert!(o.silent);
         assert_eq!(o.max_time, Some(2.5));

@@ -8,9 +8,34 @@
 const MAX_TEXT: u64 = 4 * 1024 * 1024;
 
 const WORDS: &[&str] = &[
-    "model", "weights", "checkpoint", "lora", "detail", "prompt", "sampler", "steps", "seed",
-    "latent", "vae", "clip", "unet", "scheduler", "euler", "karras", "denoise", "cfg", "width",
-    "height", "batch", "node", "workflow", "image", "output", "input", "tensor", "float16",
+    "model",
+    "weights",
+    "checkpoint",
+    "lora",
+    "detail",
+    "prompt",
+    "sampler",
+    "steps",
+    "seed",
+    "latent",
+    "vae",
+    "clip",
+    "unet",
+    "scheduler",
+    "euler",
+    "karras",
+    "denoise",
+    "cfg",
+    "width",
+    "height",
+    "batch",
+    "node",
+    "workflow",
+    "image",
+    "output",
+    "input",
+    "tensor",
+    "float16",
 ];
 
 /// The kind of text a content type stands for.
@@ -74,7 +99,12 @@ pub(super) fn text(name: &str, ctype: &str, size: u64) -> Option<Vec<u8>> {
         .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
         .collect();
     Some(match kind {
-        "json" => framed(&format!("{{\"name\":\"{stem}\",\"text\":\""), "\"}\n", seed, n),
+        "json" => framed(
+            &format!("{{\"name\":\"{stem}\",\"text\":\""),
+            "\"}\n",
+            seed,
+            n,
+        ),
         "html" => framed(
             &format!("<!DOCTYPE html>\n<html><head><title>{stem}</title></head><body><p>"),
             "</p></body></html>\n",

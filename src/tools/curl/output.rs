@@ -106,25 +106,23 @@ impl Output {
     ) -> Result<(), WriteError> {
         match self.target {
             Target::Null => {}
-            Target::Stdout => {
-                match data {
-                    Some(d) => {
-                        if !io.out(d).await {
-                            return Err(WriteError::Write);
-                        }
-                    }
-                    None => {
-                        let mut left = n;
-                        while left > 0 {
-                            let c = left.min(64 * 1024) as usize;
-                            if !io.out(vec![0u8; c]).await {
-                                return Err(WriteError::Write);
-                            }
-                            left -= c as u64;
-                        }
+            Target::Stdout => match data {
+                Some(d) => {
+                    if !io.out(d).await {
+                        return Err(WriteError::Write);
                     }
                 }
-            }
+                None => {
+                    let mut left = n;
+                    while left > 0 {
+                        let c = left.min(64 * 1024) as usize;
+                        if !io.out(vec![0u8; c]).await {
+                            return Err(WriteError::Write);
+                        }
+                        left -= c as u64;
+                    }
+                }
+            },
             Target::File(_) => {
                 self.open(ctx)?;
                 let Some(f) = &self.file else {

@@ -74,7 +74,10 @@ fn normalize(arg: &str) -> Result<(String, Url), (i32, String)> {
             if scheme != "http" && scheme != "https" {
                 return Err((
                     1,
-                    format!("Protocol \"{}\" not supported or disabled in libcurl", &arg[..i]),
+                    format!(
+                        "Protocol \"{}\" not supported or disabled in libcurl",
+                        &arg[..i]
+                    ),
                 ));
             }
             arg.to_string()
@@ -209,7 +212,9 @@ impl Run<'_> {
             }
         };
         let init = match (self.o.resume, &target) {
-            (Some(Resume::Auto), Target::File(f)) => files::file_size(self.tool.ctx, f).unwrap_or(0),
+            (Some(Resume::Auto), Target::File(f)) => {
+                files::file_size(self.tool.ctx, f).unwrap_or(0)
+            }
             (Some(Resume::At(n)), _) => n,
             _ => 0,
         };
@@ -222,10 +227,7 @@ impl Run<'_> {
         let phase = self.phase_us();
         let mut progress = Progress::new(hidden, bar, phase, init);
         let mut retries_left = self.o.retry;
-        let mut sleep_ms = self
-            .o
-            .retry_delay
-            .map_or(1000, |s| s.saturating_mul(1000));
+        let mut sleep_ms = self.o.retry_delay.map_or(1000, |s| s.saturating_mul(1000));
         let mut attempt = 1u32;
         loop {
             let t0 = self.tool.clock.now();
@@ -455,12 +457,17 @@ impl Run<'_> {
                 point.t_us = self.since(t0);
                 let s = progress.done(point);
                 self.err(s).await;
-                return Outcome::fail(28, format!("Resolving timed out after {} milliseconds", d / 1000 + 1));
+                return Outcome::fail(
+                    28,
+                    format!("Resolving timed out after {} milliseconds", d / 1000 + 1),
+                );
             }
             let (ip, reply) = match answer {
                 Answer::Unresolved => {
-                    self.verbose(format!("* Could not resolve host: {host}\n* Closing connection 0\n"))
-                        .await;
+                    self.verbose(format!(
+                        "* Could not resolve host: {host}\n* Closing connection 0\n"
+                    ))
+                    .await;
                     return Outcome::fail(6, format!("Could not resolve host: {host}"));
                 }
                 Answer::Refused { ip } => {
@@ -495,7 +502,10 @@ impl Run<'_> {
                 self.err(s).await;
                 return Outcome::fail(
                     28,
-                    format!("Connection timed out after {} milliseconds", (ct * 1000.0) as u64 + 1),
+                    format!(
+                        "Connection timed out after {} milliseconds",
+                        (ct * 1000.0) as u64 + 1
+                    ),
                 );
             }
             self.verbose(format!("* Connected to {host} ({ip}) port {port} (#0)\n"))
@@ -511,7 +521,7 @@ impl Run<'_> {
                 for (k, v) in &req.headers {
                     lines.push_str(&format!("> {k}: {v}\r\n"));
                 }
-                lines.push_str(">\r\n");
+                lines.push_str("> \r\n");
                 if !req.body.is_empty() {
                     lines.push_str(&format!(
                         "}} [{} bytes data]\n* We are completely uploaded and fine\n",
@@ -529,7 +539,10 @@ impl Run<'_> {
                 self.err(s).await;
                 return Outcome::fail(
                     28,
-                    format!("Operation timed out after {} milliseconds with 0 bytes received", d / 1000 + 1),
+                    format!(
+                        "Operation timed out after {} milliseconds with 0 bytes received",
+                        d / 1000 + 1
+                    ),
                 );
             }
             let status = reply.resp.status;
@@ -550,10 +563,18 @@ impl Run<'_> {
                     .split_inclusive("\r\n")
                     .map(|l| format!("< {l}"))
                     .collect();
-                self.err(lines.replace("< \r\n", "<\r\n")).await;
+                self.err(lines).await;
             }
             if self.o.include || self.o.head {
-                if let Err(e) = output.write(self.tool.ctx, &mut self.tool.io, Some(head.as_bytes()), head.len() as u64).await {
+                if let Err(e) = output
+                    .write(
+                        self.tool.ctx,
+                        &mut self.tool.io,
+                        Some(head.as_bytes()),
+                        head.len() as u64,
+                    )
+                    .await
+                {
                     return self.write_failed(e, progress, point, t0, report).await;
                 }
             }
@@ -585,7 +606,11 @@ impl Run<'_> {
                 continue;
             }
             if redirect {
-                report.redirect_url = reply.resp.location.clone().map(|l| resolve_location(&url, &l));
+                report.redirect_url = reply
+                    .resp
+                    .location
+                    .clone()
+                    .map(|l| resolve_location(&url, &l));
             }
             let ignore = output.init > 0 && status == 416;
             if (self.o.fail && status >= 400 && !ignore) || self.o.head || ignore {
@@ -701,7 +726,9 @@ impl Run<'_> {
             .file_name()
             .and_then(|_| remote.disk_full_at(full))
             .map(|at| at.saturating_sub(offset));
-        let hangup = remote.disconnect_at(full).map(|at| at.saturating_sub(offset));
+        let hangup = remote
+            .disconnect_at(full)
+            .map(|at| at.saturating_sub(offset));
         let stop_at = fail.map_or(len, |(_, at)| at);
         let rate = remote.rate(reply.resp.rate);
         let mut link = self.tool.link(rate, self.o.limit_rate);
@@ -770,7 +797,10 @@ impl Run<'_> {
                 let b = ((got + n) as usize).min(c.len());
                 &c[a..b]
             });
-            if let Err(e) = output.write(self.tool.ctx, &mut self.tool.io, data, n).await {
+            if let Err(e) = output
+                .write(self.tool.ctx, &mut self.tool.io, data, n)
+                .await
+            {
                 if let WriteError::Open(w) = e {
                     msg::warnf(&mut self.tool, self.o.silent, &w).await;
                 }
@@ -810,7 +840,9 @@ impl Run<'_> {
             Some(s) => format!(
                 "Operation timed out after {ms} milliseconds with {got} out of {s} bytes received"
             ),
-            None => format!("Operation timed out after {ms} milliseconds with {got} bytes received"),
+            None => {
+                format!("Operation timed out after {ms} milliseconds with {got} bytes received")
+            }
         }
     }
 

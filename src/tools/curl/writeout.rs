@@ -40,10 +40,8 @@ pub(super) fn expand(format: &str, r: &Report) -> (String, Vec<String>) {
                     "size_header" => Some(r.size_header.to_string()),
                     "url_effective" | "url" => Some(r.url_effective.clone()),
                     "time_total" => Some(format!("{:.6}", r.time_total)),
-                    "time_namelookup" | "time_connect" | "time_appconnect"
-                    | "time_pretransfer" | "time_starttransfer" | "time_redirect" => {
-                        Some(format!("{:.6}", 0.0))
-                    }
+                    "time_namelookup" | "time_connect" | "time_appconnect" | "time_pretransfer"
+                    | "time_starttransfer" | "time_redirect" => Some(format!("{:.6}", 0.0)),
                     "filename_effective" => Some(r.filename_effective.clone().unwrap_or_default()),
                     "content_type" => Some(r.content_type.clone().unwrap_or_default()),
                     "num_redirects" => Some(r.num_redirects.to_string()),
@@ -65,7 +63,9 @@ pub(super) fn expand(format: &str, r: &Report) -> (String, Vec<String>) {
                 };
                 match value {
                     Some(v) => out.push_str(&v),
-                    None => warnings.push(format!("curl: unknown --write-out variable: '{name}'\n")),
+                    None => {
+                        warnings.push(format!("curl: unknown --write-out variable: '{name}'\n"))
+                    }
                 }
                 rest = &after[end + 1..];
                 continue;

@@ -20,10 +20,25 @@ fn file<'a>(c: &'a mut Catalog, path: &str, size: u64, rate: f64) -> &'a mut Fil
 
 /// The capture server's files the curl captures fetched.
 fn origin(c: &mut Catalog) {
-    file(c, "file.bin?size=12000000&rate=3000000", 12_000_000, 2_900_000.0);
-    file(c, "file.bin?size=3000000&rate=3000000", 3_000_000, 2_720_000.0);
-    file(c, "nolen.bin?size=3000000&rate=3000000", 3_000_000, 2_700_000.0).send_length =
-        Some(false);
+    file(
+        c,
+        "file.bin?size=12000000&rate=3000000",
+        12_000_000,
+        2_900_000.0,
+    );
+    file(
+        c,
+        "file.bin?size=3000000&rate=3000000",
+        3_000_000,
+        2_720_000.0,
+    );
+    file(
+        c,
+        "nolen.bin?size=3000000&rate=3000000",
+        3_000_000,
+        2_700_000.0,
+    )
+    .send_length = Some(false);
     for kind in ["drop", "stall"] {
         let e = file(
             c,
@@ -49,8 +64,13 @@ fn origin(c: &mut Catalog) {
             ..FileEntry::default()
         },
     );
-    file(c, "cd/download?size=300000&rate=3000000", 300_000, 3_000_000.0).filename =
-        Some("add_detail.safetensors".into());
+    file(
+        c,
+        "cd/download?size=300000&rate=3000000",
+        300_000,
+        3_000_000.0,
+    )
+    .filename = Some("add_detail.safetensors".into());
 }
 
 /// Every curl_* capture.
@@ -61,21 +81,63 @@ pub fn cases() -> Vec<Case> {
     let missing = "S/404/model.safetensors";
     vec![
         case("curl_meter_notty", &["-o", "big.bin", meter]).patch(origin),
-        case("curl_meter_tty", &["-o", "big.bin", meter]).patch(origin).tty(80),
+        case("curl_meter_tty", &["-o", "big.bin", meter])
+            .patch(origin)
+            .tty(80),
         case("curl_bar_notty", &["-#", "-o", "bar.bin", bar]).patch(origin),
-        case("curl_bar_tty", &["-#", "-o", "bar.bin", bar]).patch(origin).tty(80),
+        case("curl_bar_tty", &["-#", "-o", "bar.bin", bar])
+            .patch(origin)
+            .tty(80),
         case("curl_pipe", &["-o", "/dev/null", three]).patch(origin),
-        case("curl_nolen", &["-o", "nolen.bin", "S/nolen.bin?size=3000000&rate=3000000"]).patch(origin),
+        case(
+            "curl_nolen",
+            &["-o", "nolen.bin", "S/nolen.bin?size=3000000&rate=3000000"],
+        )
+        .patch(origin),
         case("curl_404", &["-o", "404.html", missing]).patch(origin),
         case("curl_404_f", &["-f", "-o", "404.html", missing]).patch(origin),
         case("curl_404_fsSL", &["-fsSL", missing]).patch(origin),
-        case("curl_dns", &["-o", "x.bin", "https://civitai.invalid/api/download/models/1"]).patch(origin),
-        case("curl_refused", &["-o", "x.bin", "http://127.0.0.1:1/file.bin"]).patch(origin),
+        case(
+            "curl_dns",
+            &[
+                "-o",
+                "x.bin",
+                "https://civitai.invalid/api/download/models/1",
+            ],
+        )
+        .patch(origin),
+        case(
+            "curl_refused",
+            &["-o", "x.bin", "http://127.0.0.1:1/file.bin"],
+        )
+        .patch(origin),
         case("curl_refused_sS", &["-sS", "http://127.0.0.1:1/file.bin"]).patch(origin),
-        case("curl_timeout", &["-m", "2", "-o", "stall.bin", "S/stall/z.bin?size=3000000&rate=3000000&at=1000000"]).patch(origin),
-        case("curl_partial", &["-o", "drop.bin", "S/drop/z.bin?size=3000000&rate=3000000&at=1000000"]).patch(origin),
+        case(
+            "curl_timeout",
+            &[
+                "-m",
+                "2",
+                "-o",
+                "stall.bin",
+                "S/stall/z.bin?size=3000000&rate=3000000&at=1000000",
+            ],
+        )
+        .patch(origin),
+        case(
+            "curl_partial",
+            &[
+                "-o",
+                "drop.bin",
+                "S/drop/z.bin?size=3000000&rate=3000000&at=1000000",
+            ],
+        )
+        .patch(origin),
         case("curl_LOJ", &["-LOJ", "S/redirect?size=300000&rate=3000000"]).patch(origin),
-        case("curl_OJ_cd", &["-OJ", "S/cd/download?size=300000&rate=3000000"]).patch(origin),
+        case(
+            "curl_OJ_cd",
+            &["-OJ", "S/cd/download?size=300000&rate=3000000"],
+        )
+        .patch(origin),
         case("curl_tty_stdout", &[missing]).patch(origin).tty(80),
         case("curl_tty_bin", &[bar]).patch(origin).tty(80),
     ]
