@@ -60,6 +60,15 @@ pub(super) fn time2str(seconds: i64) -> String {
     }
 }
 
+/// `cur` of `total` in whole percent, as `progress_meter` divides.
+fn percent(cur: u64, total: u64) -> u64 {
+    if total > 10_000 {
+        cur / (total / 100)
+    } else {
+        cur.saturating_mul(100).checked_div(total).unwrap_or(0)
+    }
+}
+
 /// `trspeed`: bytes per second over `us` microseconds.
 fn trspeed(size: u64, us: u64) -> u64 {
     if us < 1 {
@@ -201,26 +210,11 @@ impl Progress {
         let spent = (p.t_us / 1_000_000) as i64;
         let speed = trspeed(p.downloaded, p.t_us);
         let (estimate, dl_pct) = match p.size {
-            Some(size) if speed > 0 => (
-                (size / speed) as i64,
-                if size > 10_000 {
-                    p.downloaded / (size / 100)
-                } else if size > 0 {
-                    p.downloaded * 100 / size
-                } else {
-                    0
-                },
-            ),
+            Some(size) if speed > 0 => ((size / speed) as i64, percent(p.downloaded, size)),
             _ => (0, 0),
         };
         let expected = p.size.unwrap_or(p.downloaded);
-        let total_pct = if expected > 10_000 {
-            p.downloaded / (expected / 100)
-        } else if expected > 0 {
-            p.downloaded * 100 / expected
-        } else {
-            0
-        };
+        let total_pct = percent(p.downloaded, expected);
         let left = if estimate > 0 { estimate - spent } else { 0 };
         s.push_str(&format!(
             "\r{:3} {}  {:3} {}  {:3} {}  {}  {} {} {} {} {}",
@@ -242,6 +236,8 @@ impl Progress {
 }
 
 /// `sinus[]` of `tool_cb_prg.c`: `sin(i/200 * 2 * 3.1415) * 500000 + 500000`, truncated.
+// The table was generated with `$pi = 3.1415`, not with π.
+#[allow(clippy::approx_constant)]
 fn sinus(i: usize) -> usize {
     let x = (i % 200 + 1) as f64 / 200.0 * 2.0 * 3.1415;
     (x.sin() * 500_000.0 + 500_000.0) as usize

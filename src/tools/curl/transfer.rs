@@ -218,7 +218,7 @@ impl Run<'_> {
             (Some(Resume::At(n)), _) => n,
             _ => 0,
         };
-        let cd = self.o.remote_header_name && matches!(spec_is_remote(&self.o, index), true);
+        let cd = self.o.remote_header_name && spec_is_remote(&self.o, index);
         let mut output = Output::new(target, false, init, self.o.create_dirs);
         let hidden = self.o.silent
             || self.o.no_progress_meter
@@ -613,7 +613,7 @@ impl Run<'_> {
                     .map(|l| resolve_location(&url, &l));
             }
             let ignore = output.init > 0 && status == 416;
-            if (self.o.fail && status >= 400 && !ignore) || self.o.head || ignore {
+            if ignore || self.o.head || (self.o.fail && status >= 400) {
                 point.t_us = self.since(t0);
                 let s = progress.done(point);
                 self.err(s).await;
