@@ -62,7 +62,11 @@ fn words(seed: u64, len: usize, lines: bool) -> String {
         h ^= h >> 7;
         h ^= h << 17;
         if n > 0 {
-            s.push(if lines && n.is_multiple_of(12) { '\n' } else { ' ' });
+            s.push(if lines && n.is_multiple_of(12) {
+                '\n'
+            } else {
+                ' '
+            });
         }
         s.push_str(WORDS[(h % WORDS.len() as u64) as usize]);
         n += 1;

@@ -54,9 +54,9 @@ struct Run<'a> {
 impl Run<'_> {
     /// The request body `-d` arguments make: joined with `&`; `@file`
     /// read (newlines dropped unless `--data-binary`); `@-` from stdin.
-    async fn read_data(&mut self) -> Result<Option<Vec<u8>>, String> {
+    async fn read_data(&mut self) -> Option<Vec<u8>> {
         if self.o.data.is_empty() {
-            return Ok(None);
+            return None;
         }
         let mut all: Vec<u8> = Vec::new();
         for (i, d) in self.o.data.clone().iter().enumerate() {
@@ -93,17 +93,11 @@ impl Run<'_> {
                 all.extend(bytes.into_iter().filter(|b| *b != b'\n' && *b != b'\r'));
             }
         }
-        Ok(Some(all))
+        Some(all)
     }
 
     async fn run(&mut self) -> i32 {
-        self.data = match self.read_data().await {
-            Ok(d) => d,
-            Err(e) => {
-                self.tool.io.err(e).await;
-                return 26;
-            }
-        };
+        self.data = self.read_data().await;
         let mut status = 0;
         for (i, url) in self.o.urls.clone().iter().enumerate() {
             let code = self.url(i, url).await;

@@ -501,3 +501,46 @@ async fn retry_on_timeout_throws_away_the_partial_bytes() {
     assert!(r.err.contains("\ncurl: (28) Operation timed out after 1001 milliseconds with 150000 out of 300000 bytes received\nWarning: Problem : timeout. Will retry in 1 seconds. 2 retries left.\nThrowing away 150000 bytes\n"), "{}", r.err);
     assert_eq!(r.size("/workspace/x.bin"), Some(SIZE));
 }
+
+#[tokio::test]
+async fn fail_with_body_saves_the_page_then_fails_22() {
+    let r = fault(
+        &["--fail-with-body", "-o", "x.bin", URL],
+        Fault::Http { status: 500 },
+    )
+    .await;
+    assert_eq!(r.rc, Some(22));
+    assert!(r
+        .err
+        .ends_with("\ncurl: (22) The requested URL returned error: 500\n"));
+    assert_eq!(
+        r.size("/workspace/x.bin"),
+        Some("<html><body>Internal Server Error</body></html>".len() as u64)
+    );
+}
+
+#[tokio::test]
+async fn malformed_urls_are_3_and_a_nameless_o_is_23() {
+    let r = run(&["http://"]).await;
+    assert_eq!(r.rc, Some(3));
+    assert_eq!(
+        r.err,
+        "curl: (3) URL using bad/illegal format or missing URL\n"
+    );
+    let r = run(&["-O", "http://files.example/"]).await;
+    assert_eq!(r.rc, Some(23));
+    assert_eq!(r.err, "curl: Remote file name has no length!\n");
+}
+
+#[tokio::test]
+async fn the_progress_bar_ends_with_a_newline_after_the_error() {
+    let r = fault(&["-#", "-o", "x.bin", URL], Fault::DropAt { percent: 50 }).await;
+    assert_eq!(r.rc, Some(56));
+    assert!(r.err.starts_with("\r###"), "{:?}", r.err);
+    assert!(
+        r.err
+            .ends_with(" 50.0%curl: (56) Recv failure: Connection reset by peer\n\n"),
+        "{:?}",
+        r.err
+    );
+}

@@ -334,6 +334,15 @@ impl Run<'_> {
         }
     }
 
+    /// What answers this run's requests. A service running inside the
+    /// instance (ComfyUI on `localhost:18188`) goes here, in front of the
+    /// catalog, answering its own host and port.
+    fn responder(&self) -> impl Responder + '_ {
+        CatalogResponder {
+            remote: self.tool.remote,
+        }
+    }
+
     /// The request for `text`: method, headers, body.
     fn request(&self, text: &str, target: Url, init: u64) -> Request {
         let o = &self.o;
@@ -438,10 +447,7 @@ impl Run<'_> {
             };
             let req = self.request(&text, url.clone(), output.init);
             let date = http_date(self.tool.clock.unix());
-            let answer = CatalogResponder {
-                remote: self.tool.remote,
-            }
-            .respond(&req, attempt, hop, &date);
+            let answer = self.responder().respond(&req, attempt, hop, &date);
             let local = is_loopback(&url.host);
             let (dns, conn, rtt) = if local {
                 ((0.0001, 0.0004), (0.0001, 0.0008), (0.0008, 0.003))
