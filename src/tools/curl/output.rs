@@ -150,7 +150,7 @@ impl Output {
         self.bytes = 0;
     }
 
-    /// Closes the file (a new try opens it again).
+    /// Closes the file at the end of the URL.
     pub(super) fn close(&mut self) {
         self.file = None;
     }

@@ -295,7 +295,7 @@ impl Run<'_> {
                         }
                         output.rewind();
                     }
-                    output.close();
+                    // The file stays open for the next try, as curl keeps its stream.
                     if !self.tool.pause(wait as f64 / 1000.0).await {
                         return out.code;
                     }
@@ -683,7 +683,8 @@ impl Run<'_> {
         }
     }
 
-    /// A write that failed before the body: the warning, the last line, `(23)`.
+    /// A header write (`-i`, `-I`) that failed: the warning, the last line,
+    /// `(23) Failed writing header`.
     async fn write_failed(
         &mut self,
         e: WriteError,
@@ -700,7 +701,7 @@ impl Run<'_> {
         self.err(s).await;
         Outcome {
             report,
-            ..Outcome::fail(23, "Failure writing output to destination")
+            ..Outcome::fail(23, "Failed writing header")
         }
     }
 
