@@ -141,6 +141,21 @@ impl Progress {
         self.speeder_c = 0;
     }
 
+    /// How long the body may flow before the display has something new
+    /// to show: the bar's 10 Hz, the meter's next wall-clock second (just
+    /// past it, where curl's next read lands), a second when hidden.
+    pub(super) fn quiet_us(&self, now_us: u64) -> u64 {
+        match self.mode {
+            Mode::Bar(_) => 50_000,
+            Mode::Meter => {
+                let abs = self.phase_us + now_us;
+                let next = (abs / 1_000_000 + 1) * 1_000_000;
+                (next - abs + 1_000).min(1_000_000)
+            }
+            Mode::Hidden => 1_000_000,
+        }
+    }
+
     /// Whether `-#` drew anything (its `\n` comes at the very end).
     pub(super) fn bar_called(&self) -> bool {
         matches!(&self.mode, Mode::Bar(b) if b.calls > 0)

@@ -14,6 +14,7 @@ use crate::program::{Ctx, Input, Output, Terminal};
 const URL: &str = "http://files.example/x.bin";
 const JSON: &str = "http://files.example/config.json";
 const SIZE: u64 = 300_000;
+const BIG: &str = "http://files.example/sd_xl_base_1.0.safetensors";
 
 struct Ran {
     out: Vec<u8>,
@@ -41,6 +42,14 @@ fn catalog() -> Catalog {
         FileEntry {
             size: Some(SIZE),
             rate_bytes_per_s: Some(1_000_000.0),
+            ..FileEntry::default()
+        },
+    );
+    c.files.insert(
+        BIG.into(),
+        FileEntry {
+            size: Some(6_500_000_000),
+            rate_bytes_per_s: Some(50_000_000.0),
             ..FileEntry::default()
         },
     );
@@ -543,4 +552,20 @@ async fn the_progress_bar_ends_with_a_newline_after_the_error() {
         "{:?}",
         r.err
     );
+}
+
+#[tokio::test]
+async fn a_big_download_is_quick_at_scale_0_and_leaves_a_sparse_file() {
+    let t0 = std::time::Instant::now();
+    let r = run(&["-o", "big.safetensors", BIG]).await;
+    assert_eq!(r.rc, Some(0), "{}", r.err);
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(r.size("/workspace/big.safetensors"), Some(6_500_000_000));
+    let last = last_meter_line(&r.err);
+    assert!(
+        last.starts_with("100 6198M  100 6198M    0     0  47.6M      0 "),
+        "{last}"
+    );
+    assert!(last.contains(" 0:02:10  0:02:10 --:--:-- "), "{last}");
+    assert!(r.err.matches('\r').count() > 100);
 }

@@ -15,9 +15,6 @@ use crate::net::response::FailKind;
 use crate::net::Url;
 use crate::tools::files;
 
-/// Simulated time between two reads of the body (curl reads far more
-/// often; the meter only shows once a wall-clock second, the bar 10 Hz).
-const STEP_US: u64 = 50_000;
 /// The bytes the first round trip brings at once (socket buffers and the
 /// server's send-ahead), in seconds of the link's rate.
 const BURST_SECS: f64 = 0.1;
@@ -783,7 +780,8 @@ impl Run<'_> {
             .min()
             .unwrap_or(stop_at);
             let now = self.since(t0);
-            let mut dt = STEP_US;
+            // curl reads far more often; nothing shows in between.
+            let mut dt = progress.quiet_us(now);
             if let Some(d) = deadline {
                 dt = dt.min(d.saturating_sub(now).max(1));
             }
