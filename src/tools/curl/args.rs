@@ -76,6 +76,8 @@ pub(super) struct Opts {
     pub(super) no_progress_meter: bool,
     pub(super) max_redirs: Option<u32>,
     pub(super) limit_rate: u64,
+    /// `--remote-name-all`: `-O` for every URL without its own output.
+    pub(super) remote_name_all: bool,
 }
 
 /// What the command line asks for.
@@ -272,7 +274,7 @@ fn apply(o: &mut Opts, long: &str, v: Option<&str>) -> Result<Option<Parsed>, &'
     match long {
         "output" => o.outs.push(OutSpec::File(v.to_string())),
         "remote-name" => o.outs.push(OutSpec::Remote),
-        "remote-name-all" => {}
+        "remote-name-all" => o.remote_name_all = true,
         "write-out" => o.write_out = Some(v.to_string()),
         "header" => o.headers.push(v.to_string()),
         "request" => o.method = Some(v.to_string()),

@@ -494,6 +494,10 @@ async fn output_dir_and_create_dirs() {
     let r = run(&["-sS", "-O", "--create-dirs", "--output-dir", "m/loras", URL]).await;
     assert_eq!(r.rc, Some(0), "{}", r.err);
     assert_eq!(r.size("/workspace/m/loras/x.bin"), Some(SIZE));
+    let r = run(&["-s", "--remote-name-all", URL, JSON]).await;
+    assert_eq!(r.rc, Some(0), "{}", r.err);
+    assert_eq!(r.size("/workspace/x.bin"), Some(SIZE));
+    assert_eq!(r.size("/workspace/config.json"), Some(120));
 }
 
 #[tokio::test]

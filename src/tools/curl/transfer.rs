@@ -188,8 +188,13 @@ impl Run<'_> {
             Some(d) if !name.starts_with('/') => format!("{}/{name}", d.trim_end_matches('/')),
             _ => name,
         };
-        let spec = self.o.outs.get(index).cloned();
-        let (target, binary_ok) = match spec {
+        let spec = self
+            .o
+            .outs
+            .get(index)
+            .cloned()
+            .or_else(|| self.o.remote_name_all.then_some(OutSpec::Remote));
+        let (target, binary_ok) = match spec.clone() {
             None => (Target::Stdout, false),
             Some(OutSpec::File(f)) if f == "-" => (Target::Stdout, true),
             Some(OutSpec::File(f)) if f == "/dev/null" => (Target::Null, true),
@@ -215,7 +220,7 @@ impl Run<'_> {
             (Some(Resume::At(n)), _) => n,
             _ => 0,
         };
-        let cd = self.o.remote_header_name && spec_is_remote(&self.o, index);
+        let cd = self.o.remote_header_name && spec == Some(OutSpec::Remote);
         let mut output = Output::new(target, false, init, self.o.create_dirs);
         let hidden = self.o.silent
             || self.o.no_progress_meter
@@ -895,11 +900,6 @@ impl Run<'_> {
             }
         }
     }
-}
-
-/// Whether the `index`-th URL's output is `-O`.
-fn spec_is_remote(o: &super::args::Opts, index: usize) -> bool {
-    matches!(o.outs.get(index), Some(OutSpec::Remote))
 }
 
 fn gone() -> Outcome {
