@@ -1,7 +1,7 @@
 //! The emulated download tools (`civitdl`, `curl`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
-//! One folder per tool (`wget/`, `civitdl/`: its command line, its steps,
+//! One folder per tool (`wget/`, `civitdl/`, `curl/`: its command line, its steps,
 //! its output formats, its help texts), each run built on one shared
 //! `ToolRun` (`run.rs`: the program context, the buffered streams of
 //! `out.rs`, the clock, the seeded rng and the `Remote`, the one place

@@ -72,12 +72,14 @@ struct With {
     stdin: Option<&'static [u8]>,
     setup: Option<fn(&Arc<Instance>)>,
     limit_ms: Option<u64>,
+    scale: f64,
+    env: &'static [(&'static str, &'static str)],
 }
 
 async fn run_with(args: &[&str], w: With) -> Ran {
     let config = InstanceConfig {
         seed: 7,
-        time_scale: 0.0,
+        time_scale: w.scale,
         tools: ToolConfig {
             catalog: Arc::new(catalog()),
             start_time: Some(1_795_686_415),
@@ -113,11 +115,15 @@ async fn run_with(args: &[&str], w: With) -> Ran {
             .collect(),
         ..Default::default()
     };
+    let mut env = inst.login_env("root");
+    for (k, v) in w.env {
+        env.insert(k.to_string(), v.to_string());
+    }
     let mut ctx = Ctx {
         argv: std::iter::once("curl".to_string())
             .chain(args.iter().map(|s| s.to_string()))
             .collect(),
-        env: inst.login_env("root"),
+        env,
         cwd: "/workspace".into(),
         stdin: w
             .stdin
@@ -572,4 +578,62 @@ async fn a_big_download_is_quick_at_scale_0_and_leaves_a_sparse_file() {
     );
     assert!(last.contains(" 0:02:10  0:02:10 --:--:-- "), "{last}");
     assert!(r.err.matches('\r').count() > 100);
+}
+
+#[tokio::test]
+async fn a_stall_waits_for_real_at_scale_one() {
+    let t0 = std::time::Instant::now();
+    let r = run_with(
+        O,
+        With {
+            fault: Some(Fault::StallAt {
+                percent: 50,
+                stall_ms: Some(700),
+            }),
+            scale: 1.0,
+            ..With::default()
+        },
+    )
+    .await;
+    assert_eq!(r.rc, Some(0), "{}", r.err);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_bar_is_columns_wide() {
+    let r = run_with(
+        &["-#", "-o", "x.bin", URL],
+        With {
+            env: &[("COLUMNS", "100")],
+            ..With::default()
+        },
+    )
+    .await;
+    let last = r
+        .err
+        .trim_end_matches('\n')
+        .rsplit('\r')
+        .next()
+        .unwrap_or_default();
+    assert_eq!(last, format!("{} 100.0%", "#".repeat(93)));
+    let r = run_with(
+        &["-#", "-o", "x.bin", URL],
+        With {
+            env: &[("COLUMNS", "12")],
+            tty: true,
+            ..With::default()
+        },
+    )
+    .await;
+    let last = r
+        .err
+        .trim_end_matches('\n')
+        .rsplit('\r')
+        .next()
+        .unwrap_or_default();
+    assert_eq!(last.len(), 80, "a terminal of 80 when COLUMNS is too small");
 }
