@@ -433,6 +433,7 @@ async fn post_data_from_stdin_and_the_verbose_trace() {
     assert!(r.err.contains("> Content-Length: 14\r\n"));
     assert!(r.err.contains("} [14 bytes data]\n"));
     assert!(r.err.contains("< HTTP/1.1 200 OK\r\n"));
+    assert!(r.err.contains("< \r\n{ [120 bytes data]\n"), "{}", r.err);
 }
 
 #[tokio::test]

@@ -647,6 +647,14 @@ impl Run<'_> {
                     output.exclusive = true;
                 }
             }
+            if reply.len() > 0 && !self.tool.ctx.stdout.is_tty() {
+                // The trace tells of the data once (tool_cb_dbg.c, stdout not a tty):
+                // the rest of the first 16 KiB read after the headers.
+                let first = reply
+                    .len()
+                    .min(16_384u64.saturating_sub(head.len() as u64).max(1));
+                self.verbose(format!("{{ [{first} bytes data]\n")).await;
+            }
             let end = self
                 .body(&reply, output, progress, &mut point, t0, binary_ok)
                 .await;
