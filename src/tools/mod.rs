@@ -1,7 +1,7 @@
-//! The emulated download tools (`civitdl`, `wget`), as the real programs
+//! The emulated download tools (`civitdl`, `curl`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
-//! One folder per tool (`wget/`, `civitdl/`: its command line, its steps,
+//! One folder per tool (`wget/`, `civitdl/`, `curl/`: its command line, its steps,
 //! its output formats, its help texts), each run built on one shared
 //! `ToolRun` (`run.rs`: the program context, the buffered streams of
 //! `out.rs`, the clock, the seeded rng and the `Remote`, the one place
@@ -15,6 +15,7 @@
 
 pub mod civitdl;
 pub mod clock;
+pub mod curl;
 pub mod emit;
 mod files;
 pub mod golden;
@@ -28,12 +29,14 @@ pub mod wget;
 use crate::program::Program;
 
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
+static CURL: curl::Curl = curl::Curl;
 static WGET: wget::Wget = wget::Wget;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
     match name.rsplit('/').next().unwrap_or(name) {
         "civitdl" => Some(&CIVITDL),
+        "curl" => Some(&CURL),
         "wget" => Some(&WGET),
         _ => None,
     }
@@ -41,7 +44,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["civitdl", "wget"]
+    &["civitdl", "curl", "wget"]
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod api;
 mod api_guard;
 mod cli;
 mod clients;
+mod curl;
 mod dashboard;
 mod exec;
 mod faults;
