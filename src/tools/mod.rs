@@ -13,6 +13,7 @@
 //! `files` (the sandbox as the tools write it), [`emit`] (the tools without
 //! SSH) and [`golden`] (structural comparison with real captures).
 
+pub mod aria2c;
 pub mod civitdl;
 pub mod clock;
 pub mod emit;
@@ -27,12 +28,14 @@ pub mod wget;
 
 use crate::program::Program;
 
+static ARIA2C: aria2c::Aria2c = aria2c::Aria2c;
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static WGET: wget::Wget = wget::Wget;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
     match name.rsplit('/').next().unwrap_or(name) {
+        "aria2c" => Some(&ARIA2C),
         "civitdl" => Some(&CIVITDL),
         "wget" => Some(&WGET),
         _ => None,
@@ -41,7 +44,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["civitdl", "wget"]
+    &["aria2c", "civitdl", "wget"]
 }
 
 #[cfg(test)]

@@ -1,0 +1,467 @@
+//! aria2c's command line, read as its `OptionParser` reads it through
+//! getopt_long: `--name=value`, `--name value`, unambiguous prefixes,
+//! clustered short options, optional `=true|false` on boolean options; and
+//! the errors it prints (to stderr) with their exit codes.
+
+/// `Usage:` and the pointer to `-h`, as `showUsage("")` prints them.
+pub(super) const USAGE: &str =
+    "Usage: aria2c [OPTIONS] [URI | MAGNET | TORRENT_FILE | METALINK_FILE]...\nSee 'aria2c -h'.\n";
+
+/// `--help` (the `#basic` tag).
+pub(super) const HELP: &str = include_str!("help.txt");
+/// `--version`.
+pub(super) const VERSION: &str = include_str!("version.txt");
+
+/// aria2's `--console-log-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Level {
+    Debug,
+    Info,
+    Notice,
+    Warn,
+    Error,
+}
+
+/// The parsed command line.
+#[derive(Clone, Debug)]
+pub(super) struct Opts {
+    pub(super) uris: Vec<String>,
+    pub(super) dir: Option<String>,
+    pub(super) out: Option<String>,
+    pub(super) split: u32,
+    pub(super) max_conn: u32,
+    pub(super) min_split: u64,
+    pub(super) cont: bool,
+    pub(super) quiet: bool,
+    pub(super) level: Level,
+    pub(super) summary_interval: u64,
+    pub(super) allow_overwrite: bool,
+    pub(super) auto_rename: bool,
+    pub(super) prealloc: bool,
+    pub(super) max_tries: u32,
+    pub(super) retry_wait: u64,
+    pub(super) timeout: u64,
+    pub(super) input_file: Option<String>,
+    pub(super) concurrent: u32,
+    pub(super) sequential: bool,
+    pub(super) authorized: bool,
+    pub(super) color: bool,
+    pub(super) limit: u64,
+    pub(super) readout: bool,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts {
+            uris: Vec::new(),
+            dir: None,
+            out: None,
+            split: 5,
+            max_conn: 1,
+            min_split: 20 * 1024 * 1024,
+            cont: false,
+            quiet: false,
+            level: Level::Notice,
+            summary_interval: 60,
+            allow_overwrite: false,
+            auto_rename: true,
+            prealloc: true,
+            max_tries: 5,
+            retry_wait: 0,
+            timeout: 60,
+            input_file: None,
+            concurrent: 5,
+            sequential: false,
+            authorized: false,
+            color: true,
+            limit: 0,
+            readout: true,
+        }
+    }
+}
+
+/// What the command line asks for.
+pub(super) enum Parsed {
+    Run(Box<Opts>),
+    Help,
+    Version,
+    /// Text for stderr and the exit status.
+    Error(String, i32),
+}
+
+/// How an option takes its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    /// `--opt VALUE` / `--opt=VALUE` / `-oVALUE`.
+    Required,
+    /// Booleans (and `-h`): `--opt` or `--opt=VALUE`, never a separate word.
+    Optional,
+    /// `--version`.
+    None,
+}
+
+/// (long name, short letter, value kind). A subset of aria2's ~250
+/// options: the ones download scripts use, plus the harmless rest as no-ops.
+const OPTIONS: &[(&str, Option<char>, Arg)] = &[
+    ("dir", Some('d'), Arg::Required),
+    ("out", Some('o'), Arg::Required),
+    ("split", Some('s'), Arg::Required),
+    ("max-connection-per-server", Some('x'), Arg::Required),
+    ("min-split-size", Some('k'), Arg::Required),
+    ("continue", Some('c'), Arg::Optional),
+    ("quiet", Some('q'), Arg::Optional),
+    ("console-log-level", None, Arg::Required),
+    ("summary-interval", None, Arg::Required),
+    ("allow-overwrite", None, Arg::Optional),
+    ("auto-file-renaming", None, Arg::Optional),
+    ("file-allocation", Some('a'), Arg::Required),
+    ("max-tries", Some('m'), Arg::Required),
+    ("retry-wait", None, Arg::Required),
+    ("timeout", Some('t'), Arg::Required),
+    ("connect-timeout", None, Arg::Required),
+    ("header", None, Arg::Required),
+    ("check-certificate", None, Arg::Optional),
+    ("user-agent", Some('U'), Arg::Required),
+    ("input-file", Some('i'), Arg::Required),
+    ("max-concurrent-downloads", Some('j'), Arg::Required),
+    ("force-sequential", Some('Z'), Arg::Optional),
+    ("enable-color", None, Arg::Optional),
+    ("max-download-limit", None, Arg::Required),
+    ("max-overall-download-limit", None, Arg::Required),
+    ("show-console-readout", None, Arg::Optional),
+    ("http-user", None, Arg::Required),
+    ("http-passwd", None, Arg::Required),
+    ("referer", None, Arg::Required),
+    ("log", Some('l'), Arg::Required),
+    ("log-level", None, Arg::Required),
+    ("lowest-speed-limit", None, Arg::Required),
+    ("remote-time", Some('R'), Arg::Optional),
+    ("conditional-get", None, Arg::Optional),
+    ("content-disposition-default-utf8", None, Arg::Optional),
+    ("human-readable", None, Arg::Optional),
+    ("truncate-console-readout", None, Arg::Optional),
+    ("enable-http-keep-alive", None, Arg::Optional),
+    ("http-accept-gzip", None, Arg::Optional),
+    ("always-resume", None, Arg::Optional),
+    ("remove-control-file", None, Arg::Optional),
+    ("download-result", None, Arg::Required),
+    ("all-proxy", None, Arg::Required),
+    ("ca-certificate", None, Arg::Required),
+    ("load-cookies", None, Arg::Required),
+    ("stderr", None, Arg::Optional),
+    ("help", Some('h'), Arg::Optional),
+    ("version", Some('v'), Arg::None),
+];
+
+/// aria2's `errorCode=28` (`OPTION_ERROR`).
+const OPTION_ERROR: i32 = 28;
+
+fn find_long(name: &str) -> Result<(&'static str, Arg), ()> {
+    if let Some(o) = OPTIONS.iter().find(|o| o.0 == name) {
+        return Ok((o.0, o.2));
+    }
+    let mut hits = OPTIONS.iter().filter(|o| o.0.starts_with(name));
+    match (hits.next(), hits.next()) {
+        (Some(o), None) if !name.is_empty() => Ok((o.0, o.2)),
+        _ => Err(()),
+    }
+}
+
+/// `Exception: [OptionParser.cc:N] errorCode=28 Failed to parse command-line options.`
+fn parse_failure(getopt_line: String, line: u32) -> Parsed {
+    Parsed::Error(
+        format!(
+            "{getopt_line}Exception: [OptionParser.cc:{line}] errorCode=28 Failed to parse command-line options.\n{USAGE}"
+        ),
+        OPTION_ERROR,
+    )
+}
+
+/// An option value aria2 refuses: its OptionHandlerException.
+fn bad_value(name: &str, why: String) -> Parsed {
+    Parsed::Error(
+        format!(
+            "Exception: [AbstractOptionHandler.cc:69] errorCode=28 We encountered a problem while processing the option '--{name}'.\n  -> [OptionHandlerImpl.cc:191] errorCode=1 {why}\nUsage:\n{USAGE}"
+        ),
+        OPTION_ERROR,
+    )
+}
+
+/// `1M`, `20M`, `1024K`, `5000`: aria2's `getRealSize` (1024-based); `None` when not a size.
+pub(super) fn real_size(text: &str) -> Option<u64> {
+    let (num, mult) = match text.chars().last()? {
+        'K' | 'k' => (&text[..text.len() - 1], 1024u64),
+        'M' | 'm' => (&text[..text.len() - 1], 1024 * 1024),
+        _ => (text, 1),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+fn number(name: &str, v: &str, lo: u64, hi: Option<u64>) -> Result<u64, Parsed> {
+    let range = match hi {
+        Some(h) => format!("{name} must be between {lo} and {h}."),
+        None => format!("{name} must be between {lo} and *."),
+    };
+    let n: u64 = match v.parse::<i64>() {
+        Ok(n) if n >= 0 => n as u64,
+        Ok(_) => return Err(bad_value(name, range)),
+        Err(_) => return Err(bad_value(name, format!("Bad number {v}"))),
+    };
+    if n < lo || hi.is_some_and(|h| n > h) {
+        return Err(bad_value(name, range));
+    }
+    Ok(n)
+}
+
+fn boolean(name: &str, v: Option<&str>) -> Result<bool, Parsed> {
+    match v {
+        None | Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(bad_value(
+            name,
+            format!("{name} must be either 'true' or 'false'."),
+        )),
+    }
+}
+
+fn size_value(name: &str, v: &str, lo: u64, hi: u64) -> Result<u64, Parsed> {
+    match real_size(v) {
+        Some(n) if n >= lo && n <= hi => Ok(n),
+        Some(_) => Err(bad_value(
+            name,
+            format!("{name} must be between {lo} and {hi}."),
+        )),
+        None => Err(bad_value(
+            name,
+            format!("Bad or negative value detected: {v}"),
+        )),
+    }
+}
+
+/// Sets one option on `o`.
+fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
+    let val = v.unwrap_or("");
+    match name {
+        "dir" => o.dir = Some(val.to_string()),
+        "out" => o.out = Some(val.to_string()),
+        "split" => o.split = number(name, val, 1, None)?.min(u64::from(u32::MAX)) as u32,
+        "max-connection-per-server" => o.max_conn = number(name, val, 1, Some(16))? as u32,
+        "min-split-size" => o.min_split = size_value(name, val, 1024 * 1024, 1 << 30)?,
+        "continue" => o.cont = boolean(name, v)?,
+        "quiet" => o.quiet = boolean(name, v)?,
+        "console-log-level" => {
+            o.level = match val {
+                "debug" => Level::Debug,
+                "info" => Level::Info,
+                "notice" => Level::Notice,
+                "warn" => Level::Warn,
+                "error" => Level::Error,
+                _ => {
+                    return Err(bad_value(
+                        name,
+                        format!("{name} must be one of the following:'debug', 'info', 'notice', 'warn', 'error'."),
+                    ))
+                }
+            }
+        }
+        "summary-interval" => o.summary_interval = number(name, val, 0, Some(86400))?,
+        "allow-overwrite" => o.allow_overwrite = boolean(name, v)?,
+        "auto-file-renaming" => o.auto_rename = boolean(name, v)?,
+        "file-allocation" => {
+            o.prealloc = match val {
+                "none" => false,
+                "prealloc" | "trunc" | "falloc" => true,
+                _ => {
+                    return Err(bad_value(
+                        name,
+                        format!("{name} must be one of the following:'none', 'prealloc', 'trunc', 'falloc'."),
+                    ))
+                }
+            }
+        }
+        "max-tries" => o.max_tries = number(name, val, 0, None)?.min(u64::from(u32::MAX)) as u32,
+        "retry-wait" => o.retry_wait = number(name, val, 0, Some(600))?,
+        "timeout" => o.timeout = number(name, val, 1, Some(600))?,
+        "connect-timeout" => {
+            number(name, val, 1, Some(600))?;
+        }
+        "max-concurrent-downloads" => {
+            o.concurrent = number(name, val, 1, None)?.min(u64::from(u32::MAX)) as u32
+        }
+        "input-file" => o.input_file = Some(val.to_string()),
+        "force-sequential" => o.sequential = boolean(name, v)?,
+        "enable-color" => o.color = boolean(name, v)?,
+        "show-console-readout" => o.readout = boolean(name, v)?,
+        "max-download-limit" | "max-overall-download-limit" => {
+            o.limit = size_value(name, val, 0, u64::MAX)?
+        }
+        "header" => {
+            let lower = val.to_ascii_lowercase();
+            if lower.starts_with("authorization:") || lower.starts_with("cookie:") {
+                o.authorized = true;
+            }
+        }
+        "http-user" | "http-passwd" => o.authorized = true,
+        _ => {
+            if let Some((_, _, Arg::Optional)) = OPTIONS.iter().find(|x| x.0 == name) {
+                boolean(name, v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads aria2c's arguments.
+pub(super) fn parse_args(args: &[String]) -> Parsed {
+    let mut o = Opts::default();
+    let mut i = 0;
+    let mut positional = Vec::new();
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            positional.extend(args[i..].iter().cloned());
+            break;
+        }
+        if let Some(body) = a.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            let Ok((long, kind)) = find_long(name) else {
+                return Parsed::Error(
+                    format!("aria2c: unrecognized option '{a}'\n{USAGE}"),
+                    OPTION_ERROR,
+                );
+            };
+            let value = match (kind, inline) {
+                (Arg::Required, Some(v)) => Some(v.to_string()),
+                (Arg::Required, None) => match args.get(i) {
+                    Some(v) => {
+                        i += 1;
+                        Some(v.clone())
+                    }
+                    None => {
+                        return parse_failure(
+                            format!("aria2c: option '--{long}' requires an argument\n"),
+                            205,
+                        )
+                    }
+                },
+                (Arg::None, Some(_)) => {
+                    return parse_failure(
+                        format!("aria2c: option '--{long}' doesn't allow an argument\n"),
+                        205,
+                    )
+                }
+                (_, v) => v.map(str::to_string),
+            };
+            match long {
+                "help" => return Parsed::Help,
+                "version" => return Parsed::Version,
+                _ => {}
+            }
+            if let Err(e) = apply(&mut o, long, value.as_deref()) {
+                return e;
+            }
+            continue;
+        }
+        if a.len() > 1 && a.starts_with('-') {
+            let chars: Vec<char> = a[1..].chars().collect();
+            let mut k = 0;
+            while k < chars.len() {
+                let c = chars[k];
+                k += 1;
+                let Some(&(long, _, kind)) = OPTIONS.iter().find(|x| x.1 == Some(c)) else {
+                    return parse_failure(format!("aria2c: invalid option -- '{c}'\n"), 191);
+                };
+                let value = match kind {
+                    Arg::Required => {
+                        let rest: String = chars[k..].iter().collect();
+                        k = chars.len();
+                        if !rest.is_empty() {
+                            Some(rest)
+                        } else if let Some(v) = args.get(i) {
+                            i += 1;
+                            Some(v.clone())
+                        } else {
+                            return parse_failure(
+                                format!("aria2c: option requires an argument -- '{c}'\n"),
+                                191,
+                            );
+                        }
+                    }
+                    Arg::Optional if long == "help" => return Parsed::Help,
+                    _ => None,
+                };
+                match long {
+                    "help" => return Parsed::Help,
+                    "version" => return Parsed::Version,
+                    _ => {}
+                }
+                if let Err(e) = apply(&mut o, long, value.as_deref()) {
+                    return e;
+                }
+            }
+            continue;
+        }
+        positional.push(a.clone());
+    }
+    if positional.is_empty() && o.input_file.is_none() {
+        return Parsed::Error(format!("Specify at least one URL.\n{USAGE}"), 1);
+    }
+    o.uris = positional;
+    Parsed::Run(Box::new(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Parsed {
+        parse_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn options_read_as_getopt_reads_them() {
+        let Parsed::Run(o) = p(&["-x4", "-s", "4", "--dir=/d", "-c", "--max-tries", "2", "u"])
+        else {
+            panic!("not a run");
+        };
+        assert_eq!((o.max_conn, o.split, o.max_tries), (4, 4, 2));
+        assert_eq!(o.dir.as_deref(), Some("/d"));
+        assert!(o.cont);
+        assert_eq!(o.uris, vec!["u".to_string()]);
+        let Parsed::Run(o) = p(&[
+            "--allow-overwrite=true",
+            "--auto-file-renaming=false",
+            "-k",
+            "1M",
+            "u",
+        ]) else {
+            panic!("not a run");
+        };
+        assert!(o.allow_overwrite && !o.auto_rename);
+        assert_eq!(o.min_split, 1 << 20);
+    }
+
+    #[test]
+    fn bad_command_lines_get_aria2s_errors() {
+        let Parsed::Error(msg, 28) = p(&["--foo"]) else {
+            panic!("no option error");
+        };
+        assert!(msg.starts_with("aria2c: unrecognized option '--foo'\nUsage: aria2c"));
+        assert!(matches!(p(&[]), Parsed::Error(_, 1)));
+        assert!(matches!(p(&["-x", "99", "u"]), Parsed::Error(_, 28)));
+        assert!(matches!(p(&["-x"]), Parsed::Error(_, 28)));
+        assert!(matches!(
+            p(&["-x", "99999999999999999999999", "u"]),
+            Parsed::Error(_, 28)
+        ));
+        assert!(matches!(p(&["--version"]), Parsed::Version));
+        assert!(matches!(p(&["-h"]), Parsed::Help));
+    }
+}

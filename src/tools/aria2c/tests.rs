@@ -1,0 +1,1 @@
+//! aria2c under every tool-depth fault, through a real `Ctx`.
