@@ -124,7 +124,7 @@ impl Run<'_> {
             s.push('\n');
             self.tool.io.out(s).await;
         }
-        if !self.o.readout {
+        if !self.o.readout || active.is_empty() {
             return;
         }
         let mut c = Colorized::default();
