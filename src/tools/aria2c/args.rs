@@ -153,6 +153,67 @@ const OPTIONS: &[(&str, Option<char>, Arg)] = &[
     ("version", Some('v'), Arg::None),
 ];
 
+/// The names of aria2 1.36's visible options, in `prefs.cc` order (for "Did you mean").
+const ALL_OPTIONS: &str = include_str!("options.txt");
+
+/// Damerau-Levenshtein distance with git's costs, as `option_processing.cc` has it.
+fn levenshtein(a: &[u8], b: &[u8], swap: u32, sub: u32, add: u32, del: u32) -> u32 {
+    let mut dp = vec![vec![0u32; b.len() + 1]; 3];
+    for (j, v) in dp[1].iter_mut().enumerate() {
+        *v = j as u32;
+    }
+    for i in 1..=a.len() {
+        dp[0][0] = i as u32;
+        for j in 1..=b.len() {
+            let mut v = dp[1][j - 1] + if a[i - 1] == b[j - 1] { 0 } else { sub };
+            if i >= 2
+                && j >= 2
+                && a[i - 1] != b[j - 1]
+                && a[i - 2] == b[j - 1]
+                && a[i - 1] == b[j - 2]
+            {
+                v = v.min(dp[2][j - 2] + swap);
+            }
+            dp[0][j] = v.min(dp[1][j] + del).min(dp[0][j - 1] + add);
+        }
+        dp.rotate_left(2);
+    }
+    dp[1][b.len()]
+}
+
+/// `showCandidates`: `Did you mean:` and the closest option names, if any is close.
+fn candidates(unknown: &str) -> String {
+    let opt = unknown.trim_start_matches('-');
+    // A long typo costs little per added letter: skip pathological lengths.
+    if opt.is_empty() || opt.len() > 200 {
+        return String::new();
+    }
+    let mut cands: Vec<(u32, usize, &str)> = ALL_OPTIONS
+        .lines()
+        .enumerate()
+        .map(|(i, name)| {
+            let cost = if name.starts_with(opt) {
+                0
+            } else {
+                levenshtein(opt.as_bytes(), name.as_bytes(), 0, 2, 1, 4)
+            };
+            (cost, i, name)
+        })
+        .collect();
+    cands.sort();
+    let Some(&(best, _, _)) = cands.first() else {
+        return String::new();
+    };
+    if best > 12 {
+        return String::new();
+    }
+    let mut s = String::from("\nDid you mean:\n");
+    for (_, _, name) in cands.iter().take_while(|c| c.0 <= best) {
+        s.push_str(&format!("\t--{name}\n"));
+    }
+    s
+}
+
 /// aria2's `errorCode=28` (`OPTION_ERROR`).
 const OPTION_ERROR: i32 = 28;
 
@@ -333,7 +394,10 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
             };
             let Ok((long, kind)) = find_long(name) else {
                 return Parsed::Error(
-                    format!("aria2c: unrecognized option '{a}'\n{USAGE}"),
+                    format!(
+                        "aria2c: unrecognized option '{a}'\n{USAGE}{}",
+                        candidates(name)
+                    ),
                     OPTION_ERROR,
                 );
             };
@@ -454,6 +518,13 @@ mod tests {
             panic!("no option error");
         };
         assert!(msg.starts_with("aria2c: unrecognized option '--foo'\nUsage: aria2c"));
+        let Parsed::Error(msg, 28) = p(&["--contineu"]) else {
+            panic!("no option error");
+        };
+        assert!(
+            msg.ends_with("See 'aria2c -h'.\n\nDid you mean:\n\t--continue\n"),
+            "{msg}"
+        );
         assert!(matches!(p(&[]), Parsed::Error(_, 1)));
         assert!(matches!(p(&["-x", "99", "u"]), Parsed::Error(_, 28)));
         assert!(matches!(p(&["-x"]), Parsed::Error(_, 28)));

@@ -574,7 +574,7 @@ async fn quiet_and_log_levels_hide_what_they_hide() {
 async fn bad_command_lines_get_aria2s_usage_errors() {
     let r = plain(&["--foo"]).await;
     assert_eq!(r.rc, Some(28));
-    assert_eq!(r.err, "aria2c: unrecognized option '--foo'\nUsage: aria2c [OPTIONS] [URI | MAGNET | TORRENT_FILE | METALINK_FILE]...\nSee 'aria2c -h'.\n");
+    assert_eq!(r.err, "aria2c: unrecognized option '--foo'\nUsage: aria2c [OPTIONS] [URI | MAGNET | TORRENT_FILE | METALINK_FILE]...\nSee 'aria2c -h'.\n\nDid you mean:\n\t--log\n\t--out\n");
     let r = plain(&[]).await;
     assert_eq!(r.rc, Some(1));
     assert!(r
