@@ -86,7 +86,7 @@ impl Run<'_> {
     }
 
     /// The downloads the command line and `-i` ask for.
-    fn plan(&mut self) -> Result<bool, String> {
+    async fn plan(&mut self) -> Result<bool, String> {
         let dir = files::absolute(self.tool.ctx, self.o.dir.as_deref().unwrap_or("."));
         let mut from_cli = false;
         let uris = self.o.uris.clone();
@@ -103,12 +103,22 @@ impl Run<'_> {
             }
         }
         if let Some(f) = self.o.input_file.clone() {
-            let data = files::read(self.tool.ctx, &f).map_err(|e| {
-                format!(
-                    "Failed to open the file {f}, cause: {}",
-                    crate::program::strerror(&e)
-                )
-            })?;
+            let data = if f == "-" {
+                // `-i -` reads the list from stdin.
+                self.tool
+                    .ctx
+                    .stdin
+                    .read_to_end(16 * 1024 * 1024)
+                    .await
+                    .unwrap_or_default()
+            } else {
+                files::read(self.tool.ctx, &f).map_err(|e| {
+                    format!(
+                        "Failed to open the file {f}, cause: {}",
+                        crate::program::strerror(&e)
+                    )
+                })?
+            };
             let text = String::from_utf8_lossy(&data);
             for line in text.lines() {
                 if line.starts_with([' ', '\t']) {
@@ -137,7 +147,7 @@ impl Run<'_> {
     }
 
     async fn run(&mut self) -> i32 {
-        let from_cli = match self.plan() {
+        let from_cli = match self.plan().await {
             Ok(x) => x,
             Err(msg) => {
                 self.log(Level::Error, &msg, "").await;

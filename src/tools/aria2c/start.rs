@@ -25,6 +25,7 @@ pub(super) mod at {
     pub(crate) const UNAVAILABLE: &str = "HttpSkipResponseCommand.cc:231";
     pub(crate) const GATEWAY_TIMEOUT: &str = "HttpSkipResponseCommand.cc:235";
     pub(crate) const BAD_STATUS: &str = "HttpSkipResponseCommand.cc:239";
+    pub(crate) const REDIRECTS: &str = "HttpSkipResponseCommand.cc:197";
     pub(crate) const EOF: &str = "DownloadCommand.cc:234";
     pub(crate) const RECV: &str = "SocketCore.cc:874";
     pub(crate) const WRITE: &str = "AbstractDiskWriter.cc:453";
@@ -158,7 +159,13 @@ impl Run<'_> {
             }
         };
         self.groups[i].current_uri = current.clone();
-        if resp.status >= 400 {
+        if (300..400).contains(&resp.status) && resp.location.is_some() {
+            let msg = format!("Too many redirects: count={hop}");
+            return self
+                .fail(i, Class::Abort, 23, at::REDIRECTS, &msg, lat)
+                .await;
+        }
+        if resp.status >= 300 {
             return self.bad_status(i, resp.status, lat).await;
         }
         self.open(i, resp, &current, lat).await;
@@ -242,7 +249,9 @@ impl Run<'_> {
         let Some(path) = self.groups[i].path.clone() else {
             return;
         };
-        let _ = files::create_dir_all(self.tool.ctx, &self.groups[i].dir);
+        // `-o sub/name` makes its directories too.
+        let parent = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("/");
+        let _ = files::create_dir_all(self.tool.ctx, if parent.is_empty() { "/" } else { parent });
         let alloc = if has_length && self.o.prealloc {
             total
         } else {

@@ -14,6 +14,8 @@ use crate::program::{Ctx, Input, Output, Terminal};
 const URL: &str = "http://files.example/x.bin";
 const URL2: &str = "http://files.example/y.bin";
 const CD_URL: &str = "http://files.example/dl?id=7";
+const LOOP: &str = "http://files.example/loop";
+const GO: &str = "http://files.example/go";
 const SIZE: u64 = 3_000_000;
 const FILE: &str = "/workspace/x.bin";
 
@@ -46,6 +48,16 @@ fn catalog() -> Catalog {
                 size: Some(SIZE),
                 rate_bytes_per_s: Some(1_000_000.0),
                 filename: name.map(str::to_string),
+                ..FileEntry::default()
+            },
+        );
+    }
+    for (from, to) in [(LOOP, LOOP), (GO, URL)] {
+        c.files.insert(
+            from.into(),
+            FileEntry {
+                status: Some(307),
+                location: Some(to.into()),
                 ..FileEntry::default()
             },
         );
@@ -590,4 +602,41 @@ async fn bad_command_lines_get_aria2s_usage_errors() {
     let r = plain(&["--help"]).await;
     assert!(r.out.contains("Default: /workspace\n"));
     assert_eq!(r.rc, Some(0));
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_twenty() {
+    let r = plain(&[GO]).await;
+    assert_eq!(r.rc, Some(0));
+    assert!(
+        r.out.contains("Download complete: /workspace/x.bin\n"),
+        "named after the target: {}",
+        r.out
+    );
+    let r = plain(&[LOOP]).await;
+    assert_eq!(r.rc, Some(23));
+    assert!(r.out.contains(&format!("Exception: [AbstractCommand.cc:351] errorCode=23 URI={LOOP}\n  -> [HttpSkipResponseCommand.cc:197] errorCode=23 Too many redirects: count=20\n")), "{}", r.out);
+}
+
+#[tokio::test]
+async fn out_may_name_a_subdirectory_and_the_list_may_come_on_stdin() {
+    let r = plain(&["-o", "sub/dir/x.bin", URL]).await;
+    assert_eq!(r.rc, Some(0), "{}", r.out);
+    assert_eq!(r.size("/workspace/sub/dir/x.bin"), Some(SIZE));
+
+    let inst = r.inst.clone();
+    let (out, cap) = Output::capture();
+    let mut ctx = Ctx {
+        argv: vec!["aria2c".into(), "-i".into(), "-".into()],
+        env: inst.login_env("root"),
+        cwd: "/workspace".into(),
+        stdin: Input::from_bytes(format!("{URL2}\n").into_bytes()),
+        stdout: out,
+        stderr: Output::null(),
+        instance: inst.clone(),
+        faults: Default::default(),
+    };
+    let rc = crate::tools::lookup("aria2c").unwrap().run(&mut ctx).await;
+    assert_eq!(rc, 0, "{}", cap.text());
+    assert_eq!(r.size("/workspace/y.bin"), Some(SIZE));
 }
