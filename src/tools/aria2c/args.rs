@@ -47,6 +47,7 @@ pub(super) struct Opts {
     pub(super) authorized: bool,
     pub(super) color: bool,
     pub(super) limit: u64,
+    pub(super) lowest_speed: u64,
     pub(super) readout: bool,
 }
 
@@ -75,6 +76,7 @@ impl Default for Opts {
             authorized: false,
             color: true,
             limit: 0,
+            lowest_speed: 0,
             readout: true,
         }
     }
@@ -359,6 +361,7 @@ fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
         "max-download-limit" | "max-overall-download-limit" => {
             o.limit = size_value(name, val, 0, u64::MAX)?
         }
+        "lowest-speed-limit" => o.lowest_speed = size_value(name, val, 0, u64::MAX)?,
         "header" => {
             let lower = val.to_ascii_lowercase();
             if lower.starts_with("authorization:") || lower.starts_with("cookie:") {

@@ -217,6 +217,29 @@ impl Run<'_> {
         }
     }
 
+    /// `--lowest-speed-limit`: a body slower than it after its first 10 s is aborted.
+    async fn too_slow(&mut self, now: f64) {
+        let limit = self.o.lowest_speed;
+        if limit == 0 {
+            return;
+        }
+        for i in 0..self.groups.len() {
+            let g = &self.groups[i];
+            let flowing = matches!(g.phase, Phase::Transfer(_) | Phase::Stalled { .. });
+            if !flowing || now - g.body_start + DELTA < 10.0 || g.speed > limit {
+                continue;
+            }
+            let host = crate::net::Url::parse(&g.current_uri)
+                .map(|u| u.host)
+                .unwrap_or_default();
+            let msg = format!(
+                "Too slow Downloading speed: {} <= {limit}(B/s), host:{host}",
+                g.speed
+            );
+            self.fail(i, Class::Abort, 5, at::TOO_SLOW, &msg, 0.0).await;
+        }
+    }
+
     /// Once a second: speeds, the summary when due, the readout, the
     /// control files when due, and the removal of stopped downloads.
     async fn tick(&mut self) {
@@ -242,6 +265,7 @@ impl Run<'_> {
                 }
             }
         }
+        self.too_slow(now).await;
         for i in 0..self.groups.len() {
             if matches!(self.groups[i].phase, Phase::Stopping) {
                 self.groups[i].ended = now;

@@ -71,6 +71,8 @@ pub(super) struct Group {
     /// Speed at the last readout and the mark it was measured from.
     pub(super) mark: (f64, u64),
     pub(super) speed: u64,
+    /// When this try's body began (`--lowest-speed-limit` waits 10 s from it).
+    pub(super) body_start: f64,
     /// `Some(0)` when complete, else aria2's error code.
     pub(super) result: Option<i32>,
     /// Finished before any byte was needed (`Download has already completed`).
@@ -105,6 +107,7 @@ impl Group {
             current_uri: first,
             mark: (0.0, 0),
             speed: 0,
+            body_start: 0.0,
             result: None,
             already: false,
         }

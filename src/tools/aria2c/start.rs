@@ -27,6 +27,7 @@ pub(super) mod at {
     pub(crate) const BAD_STATUS: &str = "HttpSkipResponseCommand.cc:239";
     pub(crate) const REDIRECTS: &str = "HttpSkipResponseCommand.cc:197";
     pub(crate) const EOF: &str = "DownloadCommand.cc:234";
+    pub(crate) const TOO_SLOW: &str = "DownloadCommand.cc:309";
     pub(crate) const RECV: &str = "SocketCore.cc:874";
     pub(crate) const WRITE: &str = "AbstractDiskWriter.cc:453";
     pub(crate) const OPEN: &str = "AbstractDiskWriter.cc:259";
@@ -312,6 +313,7 @@ impl Run<'_> {
         g.resp = Some(resp);
         g.phase = Phase::Transfer(now + lat);
         g.mark = (now + lat, initial);
+        g.body_start = now + lat;
     }
 
     /// `name.1.ext`, `name.2.ext`, …: the first free name (`tryAutoFileRenaming`).

@@ -337,6 +337,29 @@ async fn slow_caps_the_rate_on_every_try() {
 }
 
 #[tokio::test]
+async fn slow_under_lowest_speed_limit_is_code_5_after_ten_seconds() {
+    let r = run(
+        &with_url(&["--lowest-speed-limit=200K"]),
+        Fault::Slow {
+            bytes_per_s: 100_000,
+        },
+    )
+    .await;
+    assert_eq!(r.rc, Some(5), "{}", r.out);
+    assert!(
+        r.out.contains(&abort_trace(
+            5,
+            "DownloadCommand.cc:309",
+            "Too slow Downloading speed: 100000 <= 204800(B/s), host:files.example"
+        )),
+        "{}",
+        r.out
+    );
+    assert_eq!(r.out.matches(" CN:1 DL:97KiB").count(), 11, "{}", r.out);
+    assert_failed_tail(&r);
+}
+
+#[tokio::test]
 async fn dns_failure_is_code_19() {
     let r = run(&[URL], Fault::DnsFailure).await;
     assert_eq!(r.rc, Some(19));
