@@ -119,8 +119,8 @@ impl Run<'_> {
         let cut = g
             .cuts
             .iter()
-            .filter(|(at, _)| *at >= done && *at < end)
-            .min_by_key(|(at, _)| *at)
+            .filter(|(b, _)| *b >= done && *b < end)
+            .min_by_key(|(b, _)| *b)
             .copied();
         let limit = cut.map(|c| c.0).unwrap_or(end).min(end);
         let hit = done.saturating_add(n) >= limit;
@@ -140,11 +140,11 @@ impl Run<'_> {
         if !hit {
             return Stepped::Going;
         }
-        let Some((at, what)) = cut.filter(|c| c.0 == limit && c.0 < end) else {
+        let Some((byte, what)) = cut.filter(|c| c.0 == limit && c.0 < end) else {
             self.complete(i).await;
             return Stepped::Going;
         };
-        self.groups[i].cuts.retain(|c| c.0 != at || c.1 != what);
+        self.groups[i].cuts.retain(|c| c.0 != byte || c.1 != what);
         match what {
             Cut::Fail(FailKind::Drop) => {
                 self.fail(i, Class::Retry, 1, at::EOF, "Got EOF from the server.", 0.0)

@@ -16,6 +16,7 @@ const URL2: &str = "http://files.example/y.bin";
 const CD_URL: &str = "http://files.example/dl?id=7";
 const LOOP: &str = "http://files.example/loop";
 const GO: &str = "http://files.example/go";
+const HUGE: &str = "http://files.example/huge.safetensors";
 const SIZE: u64 = 3_000_000;
 const FILE: &str = "/workspace/x.bin";
 
@@ -52,6 +53,14 @@ fn catalog() -> Catalog {
             },
         );
     }
+    c.files.insert(
+        HUGE.into(),
+        FileEntry {
+            size: Some(6_500_000_000),
+            rate_bytes_per_s: Some(200_000_000.0),
+            ..FileEntry::default()
+        },
+    );
     for (from, to) in [(LOOP, LOOP), (GO, URL)] {
         c.files.insert(
             from.into(),
@@ -662,4 +671,22 @@ async fn out_may_name_a_subdirectory_and_the_list_may_come_on_stdin() {
     let rc = crate::tools::lookup("aria2c").unwrap().run(&mut ctx).await;
     assert_eq!(rc, 0, "{}", cap.text());
     assert_eq!(r.size("/workspace/y.bin"), Some(SIZE));
+}
+
+#[tokio::test]
+async fn a_huge_download_is_quick_at_time_scale_0_and_sparse_of_the_exact_size() {
+    let t0 = std::time::Instant::now();
+    let r = plain(&["-x", "16", "-s", "16", HUGE]).await;
+    assert_eq!(r.rc, Some(0));
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    assert!(r.out.contains("/6.0GiB("), "{}", r.out);
+    assert!(r.out.contains(" CN:16 DL:190MiB ETA:"), "{}", r.out);
+    assert_eq!(r.size("/workspace/huge.safetensors"), Some(6_500_000_000));
+    let blocks = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(r.inst.sandbox.host_path("/workspace/huge.safetensors"))
+            .unwrap()
+            .blocks()
+    };
+    assert!(blocks < 1024, "sparse: {blocks} blocks");
 }
