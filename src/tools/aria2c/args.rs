@@ -240,11 +240,36 @@ fn parse_failure(getopt_line: String, line: u32) -> Parsed {
     )
 }
 
-/// An option value aria2 refuses: its OptionHandlerException.
-fn bad_value(name: &str, why: String) -> Parsed {
+/// The `--help` block of option `name` (its description, values, default, tags).
+fn help_block(name: &str) -> String {
+    let key = format!("--{name}");
+    // Header lines start with " -x," or " --name": descriptions are indented further.
+    let header = |l: &str| {
+        l.starts_with(" -")
+            && l.split_whitespace().take(2).any(|w| {
+                let w = w.trim_end_matches(',');
+                w == key || w.starts_with(&format!("{key}=")) || w.starts_with(&format!("{key}["))
+            })
+    };
+    let mut lines = HELP.lines().skip_while(|l| !header(l));
+    let mut out = String::new();
+    for l in lines.by_ref() {
+        out.push_str(l);
+        out.push('\n');
+        if l.trim_start().starts_with("Tags: ") {
+            break;
+        }
+    }
+    out
+}
+
+/// An option value aria2 refuses: its OptionHandlerException, thrown
+/// from `OptionHandlerImpl.cc:{line}`, and the option's usage.
+fn bad_value(name: &str, why: String, line: u32) -> Parsed {
     Parsed::Error(
         format!(
-            "Exception: [AbstractOptionHandler.cc:69] errorCode=28 We encountered a problem while processing the option '--{name}'.\n  -> [OptionHandlerImpl.cc:191] errorCode=1 {why}\nUsage:\n{USAGE}"
+            "Exception: [AbstractOptionHandler.cc:69] errorCode=28 We encountered a problem while processing the option '--{name}'.\n  -> [OptionHandlerImpl.cc:{line}] errorCode=1 {why}\nUsage:\n{}",
+            help_block(name).replace("@CWD@", "/root")
         ),
         OPTION_ERROR,
     )
@@ -266,15 +291,15 @@ pub(super) fn real_size(text: &str) -> Option<u64> {
 fn number(name: &str, v: &str, lo: u64, hi: Option<u64>) -> Result<u64, Parsed> {
     let range = match hi {
         Some(h) => format!("{name} must be between {lo} and {h}."),
-        None => format!("{name} must be between {lo} and *."),
+        None => format!("{name} must be greater than or equal to {lo}."),
     };
-    let n: u64 = match v.parse::<i64>() {
+    let n: u64 = match v.trim().parse::<i64>() {
         Ok(n) if n >= 0 => n as u64,
-        Ok(_) => return Err(bad_value(name, range)),
-        Err(_) => return Err(bad_value(name, format!("Bad number {v}"))),
+        Ok(_) => return Err(bad_value(name, range, 184)),
+        Err(_) => return Err(bad_value(name, format!("Bad number {v}"), 159)),
     };
     if n < lo || hi.is_some_and(|h| n > h) {
-        return Err(bad_value(name, range));
+        return Err(bad_value(name, range, 184));
     }
     Ok(n)
 }
@@ -286,6 +311,7 @@ fn boolean(name: &str, v: Option<&str>) -> Result<bool, Parsed> {
         Some(_) => Err(bad_value(
             name,
             format!("{name} must be either 'true' or 'false'."),
+            95,
         )),
     }
 }
@@ -296,10 +322,12 @@ fn size_value(name: &str, v: &str, lo: u64, hi: u64) -> Result<u64, Parsed> {
         Some(_) => Err(bad_value(
             name,
             format!("{name} must be between {lo} and {hi}."),
+            184,
         )),
         None => Err(bad_value(
             name,
             format!("Bad or negative value detected: {v}"),
+            184,
         )),
     }
 }
@@ -325,7 +353,10 @@ fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
                 _ => {
                     return Err(bad_value(
                         name,
-                        format!("{name} must be one of the following:'debug', 'info', 'notice', 'warn', 'error'."),
+                        format!(
+                    "{name} must be one of the following:'debug' 'info' 'notice' 'warn' 'error' "
+                ),
+                        435,
                     ))
                 }
             }
@@ -340,7 +371,10 @@ fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
                 _ => {
                     return Err(bad_value(
                         name,
-                        format!("{name} must be one of the following:'none', 'prealloc', 'trunc', 'falloc'."),
+                        format!(
+                        "{name} must be one of the following:'none' 'prealloc' 'trunc' 'falloc' "
+                    ),
+                        435,
                     ))
                 }
             }
@@ -529,7 +563,10 @@ mod tests {
             "{msg}"
         );
         assert!(matches!(p(&[]), Parsed::Error(_, 1)));
-        assert!(matches!(p(&["-x", "99", "u"]), Parsed::Error(_, 28)));
+        let Parsed::Error(msg, 28) = p(&["-x", "99", "u"]) else {
+            panic!("no value error");
+        };
+        assert_eq!(msg, "Exception: [AbstractOptionHandler.cc:69] errorCode=28 We encountered a problem while processing the option '--max-connection-per-server'.\n  -> [OptionHandlerImpl.cc:184] errorCode=1 max-connection-per-server must be between 1 and 16.\nUsage:\n -x, --max-connection-per-server=NUM The maximum number of connections to one\n                              server for each download.\n\n                              Possible Values: 1-16\n                              Default: 1\n                              Tags: #basic, #http, #ftp\n");
         assert!(matches!(p(&["-x"]), Parsed::Error(_, 28)));
         assert!(matches!(
             p(&["-x", "99999999999999999999999", "u"]),
