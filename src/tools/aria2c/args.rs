@@ -102,61 +102,24 @@ enum Arg {
     None,
 }
 
-/// (long name, short letter, value kind). A subset of aria2's ~250
-/// options: the ones download scripts use, plus the harmless rest as no-ops.
-const OPTIONS: &[(&str, Option<char>, Arg)] = &[
-    ("dir", Some('d'), Arg::Required),
-    ("out", Some('o'), Arg::Required),
-    ("split", Some('s'), Arg::Required),
-    ("max-connection-per-server", Some('x'), Arg::Required),
-    ("min-split-size", Some('k'), Arg::Required),
-    ("continue", Some('c'), Arg::Optional),
-    ("quiet", Some('q'), Arg::Optional),
-    ("console-log-level", None, Arg::Required),
-    ("summary-interval", None, Arg::Required),
-    ("allow-overwrite", None, Arg::Optional),
-    ("auto-file-renaming", None, Arg::Optional),
-    ("file-allocation", Some('a'), Arg::Required),
-    ("max-tries", Some('m'), Arg::Required),
-    ("retry-wait", None, Arg::Required),
-    ("timeout", Some('t'), Arg::Required),
-    ("connect-timeout", None, Arg::Required),
-    ("header", None, Arg::Required),
-    ("check-certificate", None, Arg::Optional),
-    ("user-agent", Some('U'), Arg::Required),
-    ("input-file", Some('i'), Arg::Required),
-    ("max-concurrent-downloads", Some('j'), Arg::Required),
-    ("force-sequential", Some('Z'), Arg::Optional),
-    ("enable-color", None, Arg::Optional),
-    ("max-download-limit", None, Arg::Required),
-    ("max-overall-download-limit", None, Arg::Required),
-    ("show-console-readout", None, Arg::Optional),
-    ("http-user", None, Arg::Required),
-    ("http-passwd", None, Arg::Required),
-    ("referer", None, Arg::Required),
-    ("log", Some('l'), Arg::Required),
-    ("log-level", None, Arg::Required),
-    ("lowest-speed-limit", None, Arg::Required),
-    ("remote-time", Some('R'), Arg::Optional),
-    ("conditional-get", None, Arg::Optional),
-    ("content-disposition-default-utf8", None, Arg::Optional),
-    ("human-readable", None, Arg::Optional),
-    ("truncate-console-readout", None, Arg::Optional),
-    ("enable-http-keep-alive", None, Arg::Optional),
-    ("http-accept-gzip", None, Arg::Optional),
-    ("always-resume", None, Arg::Optional),
-    ("remove-control-file", None, Arg::Optional),
-    ("download-result", None, Arg::Required),
-    ("all-proxy", None, Arg::Required),
-    ("ca-certificate", None, Arg::Required),
-    ("load-cookies", None, Arg::Required),
-    ("stderr", None, Arg::Optional),
-    ("help", Some('h'), Arg::Optional),
-    ("version", Some('v'), Arg::None),
-];
-
-/// The names of aria2 1.36's visible options, in `prefs.cc` order (for "Did you mean").
+/// aria2 1.36's visible options, in `prefs.cc` order: name, `r`equired /
+/// `o`ptional / `n`o argument, short letter. Options this emulation does
+/// not act on are still accepted, as aria2 accepts them.
 const ALL_OPTIONS: &str = include_str!("options.txt");
+
+/// Every option: (name, value kind, short letter).
+fn all_options() -> impl Iterator<Item = (&'static str, Arg, Option<char>)> {
+    ALL_OPTIONS.lines().filter_map(|l| {
+        let mut f = l.split('\t');
+        let name = f.next()?;
+        let kind = match f.next()? {
+            "o" => Arg::Optional,
+            "n" => Arg::None,
+            _ => Arg::Required,
+        };
+        Some((name, kind, f.next().and_then(|s| s.chars().next())))
+    })
+}
 
 /// Damerau-Levenshtein distance with git's costs, as `option_processing.cc` has it.
 fn levenshtein(a: &[u8], b: &[u8], swap: u32, sub: u32, add: u32, del: u32) -> u32 {
@@ -190,10 +153,9 @@ fn candidates(unknown: &str) -> String {
     if opt.is_empty() || opt.len() > 200 {
         return String::new();
     }
-    let mut cands: Vec<(u32, usize, &str)> = ALL_OPTIONS
-        .lines()
+    let mut cands: Vec<(u32, usize, &str)> = all_options()
         .enumerate()
-        .map(|(i, name)| {
+        .map(|(i, (name, _, _))| {
             let cost = if name.starts_with(opt) {
                 0
             } else {
@@ -219,14 +181,26 @@ fn candidates(unknown: &str) -> String {
 /// aria2's `errorCode=28` (`OPTION_ERROR`).
 const OPTION_ERROR: i32 = 28;
 
-fn find_long(name: &str) -> Result<(&'static str, Arg), ()> {
-    if let Some(o) = OPTIONS.iter().find(|o| o.0 == name) {
-        return Ok((o.0, o.2));
+/// How getopt_long failed to find a long option.
+enum Lookup {
+    Unknown,
+    /// The names a prefix could stand for.
+    Ambiguous(Vec<&'static str>),
+}
+
+/// The option `name` names, exactly or as an unambiguous prefix.
+fn find_long(name: &str) -> Result<(&'static str, Arg), Lookup> {
+    if let Some((n, k, _)) = all_options().find(|o| o.0 == name) {
+        return Ok((n, k));
     }
-    let mut hits = OPTIONS.iter().filter(|o| o.0.starts_with(name));
-    match (hits.next(), hits.next()) {
-        (Some(o), None) if !name.is_empty() => Ok((o.0, o.2)),
-        _ => Err(()),
+    let hits: Vec<(&'static str, Arg)> = all_options()
+        .filter(|o| !name.is_empty() && o.0.starts_with(name))
+        .map(|o| (o.0, o.1))
+        .collect();
+    match hits.as_slice() {
+        [] => Err(Lookup::Unknown),
+        [one] => Ok(*one),
+        many => Err(Lookup::Ambiguous(many.iter().map(|h| h.0).collect())),
     }
 }
 
@@ -404,8 +378,10 @@ fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
         }
         "http-user" | "http-passwd" => o.authorized = true,
         _ => {
-            if let Some((_, _, Arg::Optional)) = OPTIONS.iter().find(|x| x.0 == name) {
-                boolean(name, v)?;
+            if let Some((_, Arg::Optional, _)) = all_options().find(|x| x.0 == name) {
+                if name != "help" {
+                    boolean(name, v)?;
+                }
             }
         }
     }
@@ -429,14 +405,27 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
                 Some((n, v)) => (n, Some(v)),
                 None => (body, None),
             };
-            let Ok((long, kind)) = find_long(name) else {
-                return Parsed::Error(
-                    format!(
-                        "aria2c: unrecognized option '{a}'\n{USAGE}{}",
-                        candidates(name)
-                    ),
-                    OPTION_ERROR,
-                );
+            let (long, kind) = match find_long(name) {
+                Ok(x) => x,
+                Err(Lookup::Unknown) => {
+                    return Parsed::Error(
+                        format!(
+                            "aria2c: unrecognized option '{a}'\n{USAGE}{}",
+                            candidates(name)
+                        ),
+                        OPTION_ERROR,
+                    )
+                }
+                Err(Lookup::Ambiguous(names)) => {
+                    let list: String = names.iter().map(|n| format!(" '--{n}'")).collect();
+                    return Parsed::Error(
+                        format!(
+                            "aria2c: option '--{name}' is ambiguous; possibilities:{list}\n{USAGE}{}",
+                            candidates(name)
+                        ),
+                        OPTION_ERROR,
+                    );
+                }
             };
             let value = match (kind, inline) {
                 (Arg::Required, Some(v)) => Some(v.to_string()),
@@ -476,7 +465,7 @@ pub(super) fn parse_args(args: &[String]) -> Parsed {
             while k < chars.len() {
                 let c = chars[k];
                 k += 1;
-                let Some(&(long, _, kind)) = OPTIONS.iter().find(|x| x.1 == Some(c)) else {
+                let Some((long, kind, _)) = all_options().find(|x| x.2 == Some(c)) else {
                     return parse_failure(format!("aria2c: invalid option -- '{c}'\n"), 191);
                 };
                 let value = match kind {
@@ -573,6 +562,27 @@ mod tests {
             Parsed::Error(_, 28)
         ));
         assert!(matches!(p(&["--version"]), Parsed::Version));
+        // Options aria2 has but this emulation does not act on are accepted.
+        assert!(matches!(
+            p(&[
+                "--disable-ipv6",
+                "--async-dns=false",
+                "--seed-time",
+                "0",
+                "u"
+            ]),
+            Parsed::Run(_)
+        ));
+        let Parsed::Error(msg, 28) = p(&["--max-c", "u"]) else {
+            panic!("no ambiguity error");
+        };
+        assert!(msg.starts_with("aria2c: option '--max-c' is ambiguous; possibilities: '--max-concurrent-downloads' '--max-connection-per-server'\n"), "{msg}");
+        assert!(
+            msg.ends_with(
+                "Did you mean:\n\t--max-concurrent-downloads\n\t--max-connection-per-server\n"
+            ),
+            "{msg}"
+        );
         assert!(matches!(p(&["-h"]), Parsed::Help));
     }
 }
