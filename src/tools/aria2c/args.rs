@@ -49,6 +49,9 @@ pub(super) struct Opts {
     pub(super) limit: u64,
     pub(super) lowest_speed: u64,
     pub(super) readout: bool,
+    pub(super) stderr: bool,
+    pub(super) result_full: bool,
+    pub(super) result_hide: bool,
 }
 
 impl Default for Opts {
@@ -78,6 +81,9 @@ impl Default for Opts {
             limit: 0,
             lowest_speed: 0,
             readout: true,
+            stderr: false,
+            result_full: false,
+            result_hide: false,
         }
     }
 }
@@ -366,6 +372,19 @@ fn apply(o: &mut Opts, name: &str, v: Option<&str>) -> Result<(), Parsed> {
         "force-sequential" => o.sequential = boolean(name, v)?,
         "enable-color" => o.color = boolean(name, v)?,
         "show-console-readout" => o.readout = boolean(name, v)?,
+        "stderr" => o.stderr = boolean(name, v)?,
+        "download-result" => match val {
+            "default" => (o.result_full, o.result_hide) = (false, false),
+            "full" => (o.result_full, o.result_hide) = (true, false),
+            "hide" => (o.result_full, o.result_hide) = (false, true),
+            _ => {
+                return Err(bad_value(
+                    name,
+                    format!("{name} must be one of the following:'default' 'full' 'hide' "),
+                    435,
+                ))
+            }
+        },
         "max-download-limit" | "max-overall-download-limit" => {
             o.limit = size_value(name, val, 0, u64::MAX)?
         }

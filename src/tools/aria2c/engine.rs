@@ -124,7 +124,7 @@ impl Run<'_> {
             .copied();
         let limit = cut.map(|c| c.0).unwrap_or(end).min(end);
         let hit = done.saturating_add(n) >= limit;
-        let n = if hit { limit - done } else { n };
+        let n = if hit { limit.saturating_sub(done) } else { n };
         g.done += n;
         g.session += n;
         g.spread(n);

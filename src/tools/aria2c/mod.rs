@@ -74,10 +74,16 @@ impl Run<'_> {
         } else {
             name.to_string()
         };
-        self.tool
-            .io
-            .out(format!("\n{date} [{tag}] {msg}\n{trace}"))
-            .await;
+        self.say(format!("\n{date} [{tag}] {msg}\n{trace}")).await;
+    }
+
+    /// Console output: stdout, or stderr with `--stderr`.
+    async fn say(&mut self, text: impl AsRef<[u8]>) {
+        if self.o.stderr {
+            self.tool.io.err(text).await;
+        } else {
+            self.tool.io.out(text).await;
+        }
     }
 
     /// A new gid: 64 random bits, never 0.

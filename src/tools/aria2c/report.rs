@@ -101,7 +101,7 @@ impl Run<'_> {
         let cols = self.cols();
         if self.tty {
             let blank = " ".repeat(cols);
-            self.tool.io.out(format!("\r{blank}\r")).await;
+            self.say(format!("\r{blank}\r")).await;
         }
         let active: Vec<usize> = (0..self.groups.len())
             .filter(|i| self.groups[*i].active())
@@ -122,7 +122,7 @@ impl Run<'_> {
                 s.push_str(&format!("\nFILE: {}\n{}\n", file_path(g), "-".repeat(cols)));
             }
             s.push('\n');
-            self.tool.io.out(s).await;
+            self.say(s).await;
         }
         if !self.o.readout || active.is_empty() {
             return;
@@ -139,7 +139,7 @@ impl Run<'_> {
         } else {
             format!("{}\n", c.render(false, None))
         };
-        self.tool.io.out(line).await;
+        self.say(line).await;
     }
 
     /// The end of the run: the results, the legend, the hint; the exit status.
@@ -174,7 +174,19 @@ impl Run<'_> {
             } else {
                 format!("{:>11}", "n/a")
             };
-            rows.push_str(&format!("{}|{status}|{speed}|{}\n", g.gid6(), file_path(g)));
+            // `--download-result=full`: the share done, `  -` without a length.
+            let pct = if !self.o.result_full {
+                String::new()
+            } else if g.total == 0 || !g.has_length {
+                "  -|".to_string()
+            } else {
+                format!("{:>3}|", u128::from(g.done) * 100 / u128::from(g.total))
+            };
+            rows.push_str(&format!(
+                "{}|{status}|{speed}|{pct}{}\n",
+                g.gid6(),
+                file_path(g)
+            ));
         }
         let inpr = self.groups.iter().filter(|g| g.result.is_none()).count();
         if self.o.quiet {
@@ -186,11 +198,21 @@ impl Run<'_> {
                 0
             };
         }
-        let mut s = format!(
-            "\nDownload Results:\ngid   |stat|avg speed  |path/URI\n======+====+===========+{}\n{rows}",
-            "=".repeat(55)
-        );
-        if ok + err + inpr > 0 {
+        let mut s = if self.o.result_full {
+            format!(
+                "\nDownload Results:\ngid   |stat|avg speed  |  %|path/URI\n======+====+===========+===+{}\n{rows}",
+                "=".repeat(51)
+            )
+        } else {
+            format!(
+                "\nDownload Results:\ngid   |stat|avg speed  |path/URI\n======+====+===========+{}\n{rows}",
+                "=".repeat(55)
+            )
+        };
+        if self.o.result_hide {
+            s.clear();
+        }
+        if ok + err + inpr > 0 && !self.o.result_hide {
             s.push_str("\nStatus Legend:\n");
             if ok > 0 {
                 s.push_str("(OK):download completed.");
@@ -206,7 +228,7 @@ impl Run<'_> {
         if err > 0 || inpr > 0 {
             s.push_str("\naria2 will resume download if the transfer is restarted.\nIf there are any errors, then see the log file. See '-l' option in help/man page for details.\n");
         }
-        self.tool.io.out(s).await;
+        self.say(s).await;
         if err > 0 {
             last_error
         } else if inpr > 0 {

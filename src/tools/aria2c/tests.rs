@@ -690,3 +690,25 @@ async fn a_huge_download_is_quick_at_time_scale_0_and_sparse_of_the_exact_size()
     };
     assert!(blocks < 1024, "sparse: {blocks} blocks");
 }
+
+#[tokio::test]
+async fn download_result_and_stderr_change_where_and_what_the_end_says() {
+    let r = plain(&with_url(&["--download-result=full"])).await;
+    assert!(
+        r.out
+            .contains("\ngid   |stat|avg speed  |  %|path/URI\n======+====+===========+===+==="),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains("|OK  |   0.9MiB/s|100|/workspace/x.bin\n"),
+        "{}",
+        r.out
+    );
+    let r = plain(&with_url(&["--download-result=hide"])).await;
+    assert!(!r.out.contains("Download Results") && !r.out.contains("Legend"));
+    let r = plain(&with_url(&["--stderr"])).await;
+    assert_eq!(r.rc, Some(0));
+    assert!(r.out.is_empty());
+    assert!(r.err.contains("Download complete: /workspace/x.bin\n"));
+}
