@@ -712,3 +712,31 @@ async fn download_result_and_stderr_change_where_and_what_the_end_says() {
     assert!(r.out.is_empty());
     assert!(r.err.contains("Download complete: /workspace/x.bin\n"));
 }
+
+#[tokio::test]
+async fn odd_command_lines_never_panic() {
+    let odd: &[&[&str]] = &[
+        &["-x", "99999999999999999999999", URL],
+        &["--max-tries=-1", URL],
+        &["-k", "99999999999999999999M", URL],
+        &["-k", "1G", URL],
+        &["-s", "0", URL],
+        &["http://[::1"],
+        &["http://h\u{e9}llo/\u{fc}%zz%"],
+        &["-o", "", URL],
+        &["-o", "/", URL],
+        &["-d", "/proc/none", URL],
+        &["ftp://x/y"],
+        &["-", "--", "-x"],
+        &["-i", "/etc/passwd"],
+        &["-i", "/no/such/list"],
+        &["--summary-interval=86400", "--timeout=600", URL],
+        &["-h#http"],
+        &["--help=--split"],
+        &["-Z", URL, URL2, "nohost"],
+    ];
+    for args in odd {
+        let r = plain(args).await;
+        assert!(r.rc.is_some(), "{args:?} did not finish");
+    }
+}
