@@ -37,13 +37,28 @@ pub fn segment_shape(seg: &str) -> String {
     static NUM: OnceLock<Regex> = OnceLock::new();
     static RETR_RATE: OnceLock<Regex> = OnceLock::new();
     static TOTAL_TIME: OnceLock<Regex> = OnceLock::new();
+    static GID: OnceLock<Regex> = OnceLock::new();
     // A tqdm bar under a tty fills the line: its cell count follows the
     // rate's text, the line width does not. Without a tty it is 10 cells.
     let tty_width = re(&TQDM_BAR, TQDM_BAR_RE)
         .find(seg)
         .filter(|m| m.as_str().chars().count() != 12)
         .map(|_| seg.trim_end().chars().count());
-    let s = re(&DATE, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").replace_all(seg, "<DATE>");
+    // aria2's gids are random per run: only where they stand counts.
+    let s = re(&GID, r"GID#[0-9a-f]{16}\b|#[0-9a-f]{6}\b|^[0-9a-f]{6}\|").replace_all(
+        seg,
+        |c: &regex::Captures| {
+            let m = &c[0];
+            if m.starts_with("GID#") {
+                "GID#<GID16>".to_string()
+            } else if m.starts_with('#') {
+                "#<GID>".to_string()
+            } else {
+                "<GID>|".to_string()
+            }
+        },
+    );
+    let s = re(&DATE, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").replace_all(&s, "<DATE>");
     let s = re(&IP, r"\b\d{1,3}(?:\.\d{1,3}){3}\b").replace_all(&s, "<IP>");
     // tqdm rates are not fixed-width and vary run to run; the erase padding after them too.
     let s = re(

@@ -1,4 +1,4 @@
-//! The emulated download tools (`civitdl`, `curl`, `wget`), as the real programs
+//! The emulated download tools (`aria2c`, `civitdl`, `curl`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
 //! One folder per tool (`wget/`, `civitdl/`, `curl/`: its command line, its steps,
@@ -13,6 +13,7 @@
 //! `files` (the sandbox as the tools write it), [`emit`] (the tools without
 //! SSH) and [`golden`] (structural comparison with real captures).
 
+pub mod aria2c;
 pub mod civitdl;
 pub mod clock;
 pub mod curl;
@@ -28,6 +29,7 @@ pub mod wget;
 
 use crate::program::Program;
 
+static ARIA2C: aria2c::Aria2c = aria2c::Aria2c;
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static CURL: curl::Curl = curl::Curl;
 static WGET: wget::Wget = wget::Wget;
@@ -35,6 +37,7 @@ static WGET: wget::Wget = wget::Wget;
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
     match name.rsplit('/').next().unwrap_or(name) {
+        "aria2c" => Some(&ARIA2C),
         "civitdl" => Some(&CIVITDL),
         "curl" => Some(&CURL),
         "wget" => Some(&WGET),
@@ -44,7 +47,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["civitdl", "curl", "wget"]
+    &["aria2c", "civitdl", "curl", "wget"]
 }
 
 #[cfg(test)]

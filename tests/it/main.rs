@@ -4,6 +4,7 @@
 mod abuse;
 mod api;
 mod api_guard;
+mod aria2c;
 mod cli;
 mod clients;
 mod curl;
