@@ -17,6 +17,7 @@ pub mod civitdl;
 pub mod clock;
 pub mod emit;
 mod files;
+pub mod git;
 pub mod golden;
 mod out;
 mod remote;
@@ -29,19 +30,21 @@ use crate::program::Program;
 
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static WGET: wget::Wget = wget::Wget;
+static GIT: git::GitProgram = git::GitProgram;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
     match name.rsplit('/').next().unwrap_or(name) {
         "civitdl" => Some(&CIVITDL),
         "wget" => Some(&WGET),
+        "git" => Some(&GIT),
         _ => None,
     }
 }
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["civitdl", "wget"]
+    &["civitdl", "git", "wget"]
 }
 
 #[cfg(test)]

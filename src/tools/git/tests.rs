@@ -1,0 +1,1 @@
+//! git fault and subcommand tests (filled below).
