@@ -134,8 +134,9 @@ impl Ini {
     }
 }
 
-/// `git config [--global|--local] [--get|--list|--unset] KEY [VALUE]`.
-pub(super) async fn run(ctx: &Ctx, args: &[String]) -> i32 {
+/// `git config [--global|--local] [--get|--list|--unset] KEY [VALUE]`;
+/// `git_dir` is the repository's `.git` when the command runs in one.
+pub(super) async fn run(ctx: &Ctx, args: &[String], git_dir: Option<String>) -> i32 {
     let mut global = false;
     let mut action = "";
     let mut rest: Vec<&str> = Vec::new();
@@ -164,8 +165,8 @@ pub(super) async fn run(ctx: &Ctx, args: &[String]) -> i32 {
             .unwrap_or_else(|| "/root".into());
         format!("{}/.gitconfig", home.trim_end_matches('/'))
     } else {
-        match super::tree::find(ctx) {
-            Some(f) => format!("{}/config", f.git),
+        match git_dir {
+            Some(g) => format!("{g}/config"),
             None => {
                 ctx.err("fatal: not in a git directory\n").await;
                 return 128;

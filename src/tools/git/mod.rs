@@ -109,7 +109,10 @@ impl Git<'_> {
             "branch" => self.branch(rest).await,
             "checkout" => self.checkout(rest, false).await,
             "switch" => self.checkout(rest, true).await,
-            "config" => config::run(self.tool.ctx, rest).await,
+            "config" => {
+                let git_dir = tree::find(self.tool.ctx).map(|f| f.git);
+                config::run(self.tool.ctx, rest, git_dir).await
+            }
             "version" => {
                 self.tool.io.out(VERSION).await;
                 0

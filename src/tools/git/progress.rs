@@ -282,7 +282,7 @@ mod tests {
         p.counters = "x".repeat(40);
         p.last_percent = Some(0);
         let f = p.display(5, None, false).unwrap();
-        assert!(f.ends_with(&format!("(5/10){}\r", " ".repeat(25))), "{f:?}");
+        assert!(f.ends_with(&format!("(5/10){}\r", " ".repeat(29))), "{f:?}");
         let mut p = Progress::new("Receiving objects", 10, 0.0, 20);
         let f = p.display(1, None, false).unwrap();
         assert_eq!(f, "Receiving objects:  \n   10% (1/10)\r");
