@@ -11,6 +11,7 @@ mod exec;
 mod faults;
 mod files;
 mod fuzz_regressions;
+mod git;
 mod golden;
 mod handler;
 mod hostile;
