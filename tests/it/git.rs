@@ -16,26 +16,28 @@ use crate::support::TestInstance;
 const URL: &str = "https://github.com/acme/ComfyUI-Test-Nodes.git";
 
 async fn gpu() -> TestInstance {
-    let mut catalog = Catalog::default();
-    catalog.repos = BTreeMap::from([
-        (
-            URL.to_string(),
-            RepoEntry {
-                objects: Some(812),
-                deltas: Some(301),
-                pack_size: Some(2_400_000),
-                subject: Some("Add the upscale node".into()),
-                ..RepoEntry::default()
-            },
-        ),
-        (
-            "https://github.com/acme/secret-nodes".to_string(),
-            RepoEntry {
-                requires_auth: true,
-                ..RepoEntry::default()
-            },
-        ),
-    ]);
+    let catalog = Catalog {
+        repos: BTreeMap::from([
+            (
+                URL.to_string(),
+                RepoEntry {
+                    objects: Some(812),
+                    deltas: Some(301),
+                    pack_size: Some(2_400_000),
+                    subject: Some("Add the upscale node".into()),
+                    ..RepoEntry::default()
+                },
+            ),
+            (
+                "https://github.com/acme/secret-nodes".to_string(),
+                RepoEntry {
+                    requires_auth: true,
+                    ..RepoEntry::default()
+                },
+            ),
+        ]),
+        ..Catalog::default()
+    };
     let config = InstanceConfig {
         seed: 3,
         time_scale: 0.0,
