@@ -1,6 +1,6 @@
 //! `git clone` over real SSH (OpenSSH client, no pty): a custom node
 //! cloned into ComfyUI's custom_nodes, then the tree it left read with
-//! `ls`, `cat`, `cd`, `du` and `git -C X log --oneline -1` in the same
+//! `ls`, `cat`, `cd`, `pip install -r`, `du` and `git -C X log --oneline -1` in the same
 //! session; and a private repository failing as git does without a tty.
 
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ async fn a_cloned_custom_node_is_a_tree_the_session_can_read() {
             "cd $UI_HOME/custom_nodes && git clone {URL} && ls ComfyUI-Test-Nodes && cat ComfyUI-Test-Nodes/requirements.txt \
              && cd ComfyUI-Test-Nodes && head -1 README.md && cat .git/HEAD && cd .. \
              && git -C ComfyUI-Test-Nodes log --oneline -1 && git -C ComfyUI-Test-Nodes rev-parse HEAD \
-             && du -s ComfyUI-Test-Nodes/.git/objects/pack"
+             && pip install -r ComfyUI-Test-Nodes/requirements.txt && du -s ComfyUI-Test-Nodes/.git/objects/pack"
         ))
         .await;
     assert_eq!(ran.status, 0, "{ran:?}");
@@ -75,6 +75,9 @@ async fn a_cloned_custom_node_is_a_tree_the_session_can_read() {
         ]
     );
     assert!(ran.stdout.contains("numpy\npillow\n"));
+    assert!(ran
+        .stdout
+        .contains("Requirement already satisfied: numpy in /venv/main/lib/python3.11/site-packages (1.26.4)\n"));
     assert!(ran
         .stdout
         .contains("# ComfyUI-Test-Nodes\nref: refs/heads/main\n"));

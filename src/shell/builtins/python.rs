@@ -106,6 +106,38 @@ async fn not_supported(ctx: &Ctx, name: &str) -> i32 {
 /// `pip [--version|list|freeze|show PKG|install PKG...]`.
 pub struct Pip;
 
+/// `pip install` arguments with each `-r FILE` replaced by the file's
+/// requirement lines (comments, blanks and options dropped).
+fn requirements(ctx: &Ctx, args: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let file = match a.as_str() {
+            "-r" | "--requirement" => it.next().cloned(),
+            f if f.starts_with("--requirement=") => Some(f["--requirement=".len()..].to_string()),
+            f if f.starts_with("-r") => Some(f[2..].to_string()),
+            f if f.starts_with('-') => continue,
+            f => {
+                out.push(f.to_string());
+                continue;
+            }
+        };
+        let Some(file) = file else {
+            return Err("ERROR: -r option requires 1 argument.\n".into());
+        };
+        let text = ctx.fs().read(&file, 1 << 20).map_err(|_| {
+            format!("ERROR: Could not open requirements file: [Errno 2] No such file or directory: '{file}'\n")
+        })?;
+        for line in String::from_utf8_lossy(&text).lines() {
+            let req = line.split(" #").next().unwrap_or("").trim();
+            if !req.is_empty() && !req.starts_with('#') && !req.starts_with('-') {
+                out.push(req.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn find_package(name: &str) -> Option<(&'static str, &'static str)> {
     let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
     let base = name
@@ -195,7 +227,14 @@ impl Program for Pip {
                 }
             }
             Some("install") => {
-                let pkgs: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
+                let pkgs = match requirements(ctx, &args[1..]) {
+                    Ok(p) => p,
+                    Err(msg) => {
+                        ctx.err(msg).await;
+                        return 1;
+                    }
+                };
+                let pkgs: Vec<&String> = pkgs.iter().collect();
                 if pkgs.is_empty() {
                     ctx.err("ERROR: You must give at least one requirement to install (see \"pip help install\")\n")
                         .await;
