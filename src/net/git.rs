@@ -155,36 +155,41 @@ pub fn pack_name(key: &str, size: u64) -> String {
     )
 }
 
+/// `x * num / den` without overflow (saturating at `u64::MAX`).
+fn frac(x: u64, num: u64, den: u64) -> u64 {
+    (u128::from(x) * u128::from(num) / u128::from(den.max(1))).min(u128::from(u64::MAX)) as u64
+}
+
 impl PackStats {
     /// The pack of a full clone, synthesized from `h` unless pinned.
     fn full(e: &RepoEntry, h: u64, bitmap: bool) -> PackStats {
         let objects = e.objects.unwrap_or_else(|| in_range(h, 60, 6000)).max(3);
         let deltas = e
             .deltas
-            .unwrap_or_else(|| objects * in_range(h >> 3, 25, 50) / 100)
+            .unwrap_or_else(|| frac(objects, in_range(h >> 3, 25, 50), 100))
             .min(objects);
         let pack_reused = e.pack_reused.unwrap_or(if bitmap {
-            objects * in_range(h >> 5, 70, 90) / 100
+            frac(objects, in_range(h >> 5, 70, 90), 100)
         } else {
             0
         });
         let counted = objects.saturating_sub(pack_reused).max(1);
         let compressed = e
             .compressed
-            .unwrap_or_else(|| counted * in_range(h >> 9, 30, 60) / 100)
+            .unwrap_or_else(|| frac(counted, in_range(h >> 9, 30, 60), 100))
             .min(counted);
         let reused = e
             .reused
-            .unwrap_or_else(|| counted * in_range(h >> 11, 60, 99) / 100)
+            .unwrap_or_else(|| frac(counted, in_range(h >> 11, 60, 99), 100))
             .min(counted);
         let total_deltas = if bitmap {
-            deltas * counted / objects
+            frac(deltas, counted, objects)
         } else {
             deltas
         };
         let reused_deltas = e
             .reused_deltas
-            .unwrap_or_else(|| total_deltas * in_range(h >> 13, 80, 99) / 100)
+            .unwrap_or_else(|| frac(total_deltas, in_range(h >> 13, 80, 99), 100))
             .min(total_deltas);
         let pack_size = e
             .pack_size
@@ -208,19 +213,19 @@ impl PackStats {
     pub fn shallow(&self, depth: u64) -> PackStats {
         let per = (self.objects / 12).max(5);
         let objects = per.saturating_mul(depth.clamp(1, 20)).min(self.objects);
-        let compressed = objects * 9 / 10;
+        let compressed = frac(objects, 9, 10);
         let avg = self.pack_size / self.objects.max(1);
         PackStats {
             objects,
             counted: objects,
             compressed,
             total_deltas: 0,
-            reused: objects * 6 / 10,
+            reused: frac(objects, 6, 10),
             reused_deltas: 0,
             pack_reused: 0,
             from_bitmap: false,
             deltas: 0,
-            pack_size: objects.saturating_mul(avg.max(200)) * 3 / 2,
+            pack_size: frac(objects.saturating_mul(avg.max(200)), 3, 2),
         }
     }
 }

@@ -189,6 +189,22 @@ impl Git<'_> {
             None => repo.full.clone(),
         };
         let progress = !o.quiet && o.progress.unwrap_or_else(|| self.tool.ctx.stderr.is_tty());
+        if url.starts_with("http") {
+            // The pack comes in the answer to `POST URL/git-upload-pack`.
+            let pack_url = format!("{}/git-upload-pack", url.trim_end_matches('/'));
+            let status = self
+                .tool
+                .remote
+                .fetch(&pack_url, 1, has_credentials(url), 1)
+                .status;
+            if !(200..300).contains(&status) {
+                self.say(format!(
+                    "error: RPC failed; HTTP {status} curl 22 The requested URL returned error: {status}\nfatal: expected 'packfile'\n"
+                ))
+                .await;
+                return Err(Broke::Exit(128));
+            }
+        }
         self.server(&stats, progress).await?;
         self.receive(&repo, &stats, progress, url.starts_with("http"))
             .await?;

@@ -15,6 +15,11 @@ fn ambiguous(arg: &str) -> String {
     format!("fatal: ambiguous argument '{arg}': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'\n")
 }
 
+/// The 7-character abbreviation (whatever a ref file holds).
+fn abbreviated(hash: &str) -> String {
+    hash.chars().take(7).collect()
+}
+
 fn date_default(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.format("%a %b %-d %H:%M:%S %Y +0000").to_string())
@@ -218,9 +223,9 @@ impl Git<'_> {
             let tree = crate::net::git::pack_name(&c.hash, 0);
             match code.as_str() {
                 "H" => out.push_str(&c.hash),
-                "h" => out.push_str(&c.hash[..7.min(c.hash.len())]),
+                "h" => out.push_str(&abbreviated(&c.hash)),
                 "T" => out.push_str(&tree),
-                "t" => out.push_str(&tree[..7]),
+                "t" => out.push_str(&abbreviated(&tree)),
                 "s" => out.push_str(&c.subject),
                 "B" => out.push_str(&format!("{}\n", c.subject)),
                 "b" | "P" | "p" => {}
@@ -353,7 +358,7 @@ impl Git<'_> {
                     out.push('\n');
                 }
             } else if oneline {
-                let h = &c.hash[..7];
+                let h = abbreviated(&c.hash);
                 if tty {
                     out.push_str(&format!("{YELLOW}{h}{RESET}{d} {}\n", c.subject));
                 } else {
@@ -415,7 +420,7 @@ impl Git<'_> {
                         };
                         out.push_str(&format!("{name}\n"));
                     } else if short {
-                        out.push_str(&format!("{}\n", &h[..7.min(h.len())]));
+                        out.push_str(&format!("{}\n", abbreviated(&h)));
                     } else {
                         out.push_str(&format!("{h}\n"));
                     }
@@ -461,7 +466,7 @@ impl Git<'_> {
         } else {
             let head = match &st.branch {
                 Some(b) => format!("On branch {b}\n"),
-                None => format!("HEAD detached at {}\n", &st.head[..7.min(st.head.len())]),
+                None => format!("HEAD detached at {}\n", abbreviated(&st.head)),
             };
             let track = st
                 .branch

@@ -681,3 +681,104 @@ async fn global_config_lives_in_the_home_gitconfig() {
         .contains("user.email=ada@example.org\n"));
     let _ = m.size("/root/.gitconfig");
 }
+
+#[tokio::test]
+async fn a_failing_pack_request_is_an_rpc_error() {
+    let m = Machine::new();
+    let mut c = catalog();
+    c.files.insert(
+        format!("{URL}/git-upload-pack"),
+        crate::net::catalog::FileEntry {
+            status: Some(500),
+            ..Default::default()
+        },
+    );
+    let config = InstanceConfig {
+        time_scale: 0.0,
+        tools: ToolConfig {
+            catalog: Arc::new(c),
+            ..ToolConfig::default()
+        },
+        ..InstanceConfig::default()
+    };
+    let m2 = Machine {
+        inst: Instance::create(config).expect("instance"),
+    };
+    std::fs::create_dir_all(m2.inst.sandbox.host_path("/workspace")).unwrap();
+    let r = m2.run(&["clone", URL]).await;
+    assert_eq!(r.rc, Some(128));
+    assert!(r.err.ends_with(
+        "error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500\nfatal: expected 'packfile'\n"
+    ));
+    assert!(!m2.exists(DIR));
+    assert!(!m.exists(DIR));
+}
+
+#[tokio::test]
+async fn garbage_refs_and_huge_pins_never_panic() {
+    let m = Machine::new();
+    assert_eq!(m.run(&["clone", URL]).await.rc, Some(0));
+    let refs = m
+        .inst
+        .sandbox
+        .host_path(&format!("{DIR}/.git/refs/heads/main"));
+    std::fs::write(&refs, "é\n").unwrap();
+    for args in [
+        &["-C", "ComfyUI-Test", "log", "--oneline"][..],
+        &["-C", "ComfyUI-Test", "log", "--format=%h %t %H"],
+        &["-C", "ComfyUI-Test", "rev-parse", "--short", "HEAD"],
+        &["-C", "ComfyUI-Test", "status"],
+        &["-C", "ComfyUI-Test", "branch", "-a"],
+    ] {
+        assert!(m.run(args).await.rc.is_some());
+    }
+    std::fs::write(
+        m.inst.sandbox.host_path(&format!("{DIR}/.git/HEAD")),
+        "ééééééééé\n",
+    )
+    .unwrap();
+    assert_eq!(m.run(&["-C", "ComfyUI-Test", "status"]).await.rc, Some(0));
+
+    let mut c = catalog();
+    c.repos.insert(
+        "https://github.com/acme/huge".into(),
+        RepoEntry {
+            objects: Some(u64::MAX),
+            deltas: Some(u64::MAX),
+            compressed: Some(u64::MAX),
+            pack_size: Some(u64::MAX),
+            ..RepoEntry::default()
+        },
+    );
+    let big = Machine {
+        inst: Instance::create(InstanceConfig {
+            time_scale: 0.0,
+            tools: ToolConfig {
+                catalog: Arc::new(c),
+                ..ToolConfig::default()
+            },
+            ..InstanceConfig::default()
+        })
+        .expect("instance"),
+    };
+    std::fs::create_dir_all(big.inst.sandbox.host_path("/workspace")).unwrap();
+    let r = big
+        .run(&[
+            "clone",
+            "--progress",
+            "--depth=99999999999999999999999",
+            "https://github.com/acme/huge",
+        ])
+        .await;
+    assert_eq!(r.rc, Some(128));
+    let r = big
+        .run_full(
+            &["clone", "-q", "https://github.com/acme/huge"],
+            None,
+            false,
+            &[],
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(r.rc.is_some(), "{}", r.err);
+}
