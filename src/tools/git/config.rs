@@ -157,25 +157,34 @@ pub(super) async fn run(ctx: &Ctx, args: &[String], git_dir: Option<String>) -> 
             o => rest.push(o),
         }
     }
-    let path = if global {
-        let home = ctx
-            .env
-            .get("HOME")
-            .cloned()
-            .unwrap_or_else(|| "/root".into());
-        format!("{}/.gitconfig", home.trim_end_matches('/'))
-    } else {
-        match git_dir {
-            Some(g) => format!("{g}/config"),
-            None => {
-                ctx.err("fatal: not in a git directory\n").await;
-                return 128;
-            }
+    let home = ctx
+        .env
+        .get("HOME")
+        .cloned()
+        .unwrap_or_else(|| "/root".into());
+    let global_path = format!("{}/.gitconfig", home.trim_end_matches('/'));
+    let read = |p: &str| {
+        files::read(ctx, p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let reading = rest.len() < 2 && action != "--unset";
+    let path = match (global, &git_dir) {
+        (true, _) => global_path.clone(),
+        (false, Some(g)) => format!("{g}/config"),
+        // Reading outside a repository sees the user's config, as git does.
+        (false, None) if reading => global_path.clone(),
+        (false, None) => {
+            ctx.err("fatal: not in a git directory\n").await;
+            return 128;
         }
     };
-    let text = files::read(ctx, &path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    // Without --global a read sees the user's file, then the repository's.
+    let text = if !global && reading && path != global_path {
+        format!("{}\n{}", read(&global_path), read(&path))
+    } else {
+        read(&path)
+    };
     let mut ini = Ini::parse(&text);
     let key = rest.first().copied().unwrap_or("");
     if matches!(action, "--list" | "-l") {

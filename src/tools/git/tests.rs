@@ -782,3 +782,25 @@ async fn garbage_refs_and_huge_pins_never_panic() {
         .await;
     assert!(r.rc.is_some(), "{}", r.err);
 }
+
+#[tokio::test]
+async fn reads_without_global_see_the_users_and_the_repos_config() {
+    let m = Machine::new();
+    assert_eq!(
+        m.run(&["config", "--global", "user.name", "Ada"]).await.rc,
+        Some(0)
+    );
+    assert_eq!(m.run(&["config", "user.name"]).await.out, "Ada\n");
+    assert_eq!(m.run(&["clone", URL]).await.rc, Some(0));
+    let r = m
+        .run(&["-C", "ComfyUI-Test", "config", "remote.origin.url"])
+        .await;
+    assert_eq!(r.out, format!("{URL}\n"));
+    assert_eq!(
+        m.run(&["-C", "ComfyUI-Test", "config", "user.name"])
+            .await
+            .out,
+        "Ada\n"
+    );
+    assert_eq!(m.run(&["config", "user.name", "Bob"]).await.rc, Some(128));
+}
