@@ -188,7 +188,10 @@ impl Git<'_> {
             Some(d) => repo.full.shallow(d),
             None => repo.full.clone(),
         };
-        let progress = !o.quiet && o.progress.unwrap_or_else(|| self.tool.ctx.stderr.is_tty());
+        // `transport_set_verbosity`: --progress wins even over -q.
+        let progress = o
+            .progress
+            .unwrap_or_else(|| !o.quiet && self.tool.ctx.stderr.is_tty());
         if url.starts_with("http") {
             // The pack comes in the answer to `POST URL/git-upload-pack`.
             let pack_url = format!("{}/git-upload-pack", url.trim_end_matches('/'));

@@ -408,6 +408,13 @@ async fn progress_shows_on_a_tty_or_with_progress_only() {
         )
         .await;
     assert_eq!((r.rc, r.err.as_str()), (Some(0), ""));
+    // --progress wins over -q (only `Cloning into` goes).
+    let r = m.run(&["clone", "-q", "--progress", URL, "d"]).await;
+    assert!(
+        r.err.starts_with("remote: Enumerating objects: 500, done."),
+        "{}",
+        r.err
+    );
 }
 
 #[tokio::test]
