@@ -113,6 +113,20 @@ impl Git<'_> {
                 let git_dir = tree::find(self.tool.ctx).map(|f| f.git);
                 config::run(self.tool.ctx, rest, git_dir).await
             }
+            // The fake repositories have no `.gitmodules`: nothing to do.
+            "submodule"
+                if !matches!(
+                    rest.first().map(String::as_str),
+                    Some("add" | "set-url" | "set-branch")
+                ) =>
+            {
+                if tree::find(self.tool.ctx).is_none() {
+                    return self
+                        .fatal("not a git repository (or any of the parent directories): .git")
+                        .await;
+                }
+                0
+            }
             "version" => {
                 self.tool.io.out(VERSION).await;
                 0

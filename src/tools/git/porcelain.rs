@@ -10,6 +10,9 @@ use crate::net::git::{Commit, Repo};
 const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[m";
 
+/// git's advice on entering a detached HEAD.
+const DETACHED: &str = "You are in 'detached HEAD' state. You can look around, make experimental\nchanges and commit them, and you can discard any commits you make in this\nstate without impacting any branches by switching back to a branch.\n\nIf you want to create a new branch to retain commits you create, you may\ndo so (now or later) by using -c with the switch command. Example:\n\n  git switch -c <new-branch-name>\n\nOr undo this operation with:\n\n  git switch -\n\nTurn off this advice by setting config variable advice.detachedHead to false\n";
+
 /// `ambiguous argument` as git words it (exit 128).
 fn ambiguous(arg: &str) -> String {
     format!("fatal: ambiguous argument '{arg}': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions, like this:\n'git <command> [<revision>...] -- [<file>...]'\n")
@@ -72,6 +75,31 @@ fn relative(t: i64, now: i64) -> String {
     }
 }
 
+/// Where `hash` sits in `repo`'s history: (branch, commits back from its
+/// head). A shallow clone's history ends at its `edge`.
+fn locate(repo: &Repo, hash: &str, edge: &str) -> Option<(String, u64)> {
+    if hash.len() < 4 {
+        return None;
+    }
+    let depth = if edge.is_empty() {
+        repo.history_len()
+    } else {
+        1000
+    };
+    for b in &repo.branches {
+        for i in 0..depth {
+            let c = repo.commit_at(b, i);
+            if c.hash.starts_with(hash) {
+                return Some((b.clone(), i));
+            }
+            if !edge.is_empty() && c.hash == edge {
+                break;
+            }
+        }
+    }
+    None
+}
+
 /// The clone's state as the porcelain needs it.
 struct State {
     found: Found,
@@ -113,22 +141,25 @@ impl Git<'_> {
                 time: 1_704_067_200,
             }];
         };
-        // Commits hang off the branch whose head HEAD is at.
-        let branch = repo
-            .branches
-            .iter()
-            .find(|b| repo.commit(b) == st.head)
-            .cloned()
-            .unwrap_or_else(|| st.branch.clone().unwrap_or_default());
         let shallow = st.found.read(ctx, "shallow");
-        let len = match shallow.lines().next().map(str::trim) {
-            Some(edge) if !edge.is_empty() => (0..1000u64)
-                .find(|i| repo.commit_at(&branch, *i).hash == edge)
-                .map(|i| i + 1)
-                .unwrap_or(1),
-            _ => repo.history_len(),
+        let edge = shallow.lines().next().map(str::trim).unwrap_or("");
+        let Some((branch, first)) = locate(repo, &st.head, edge) else {
+            return vec![Commit {
+                hash: st.head.clone(),
+                subject: repo.subject.clone(),
+                time: repo.commit_time(&repo.default_branch),
+            }];
         };
-        (0..len.min(max))
+        let len = if edge.is_empty() {
+            repo.history_len()
+        } else {
+            locate(repo, edge, "")
+                .filter(|(b, _)| *b == branch)
+                .map(|(_, i)| i + 1)
+                .unwrap_or(first + 1)
+        };
+        (first..len.max(first + 1))
+            .take(usize::try_from(max).unwrap_or(usize::MAX))
             .map(|i| repo.commit_at(&branch, i))
             .collect()
     }
@@ -669,6 +700,35 @@ impl Git<'_> {
                 self.say(format!("Switched to a new branch '{b}'\n")).await;
                 0
             }
+            (None, None) if !switch => match st.repo.as_ref().and_then(|r| {
+                let edge = st.found.read(ctx, "shallow");
+                let (br, i) = locate(r, &b, edge.lines().next().unwrap_or("").trim())?;
+                Some(r.commit_at(&br, i))
+            }) {
+                Some(c) => {
+                    if st
+                        .found
+                        .write(ctx, "HEAD", &format!("{}\n", c.hash))
+                        .is_err()
+                    {
+                        return self.fatal("unable to write new index file").await;
+                    }
+                    self.say(format!(
+                        "Note: switching to '{b}'.\n\n{DETACHED}\nHEAD is now at {} {}\n",
+                        abbreviated(&c.hash),
+                        c.subject
+                    ))
+                    .await;
+                    0
+                }
+                None => {
+                    self.say(format!(
+                        "error: pathspec '{b}' did not match any file(s) known to git\n"
+                    ))
+                    .await;
+                    1
+                }
+            },
             (None, None) => {
                 if switch {
                     self.say(format!("fatal: invalid reference: {b}\n")).await;

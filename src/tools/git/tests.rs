@@ -811,3 +811,42 @@ async fn reads_without_global_see_the_users_and_the_repos_config() {
     );
     assert_eq!(m.run(&["config", "user.name", "Bob"]).await.rc, Some(128));
 }
+
+#[tokio::test]
+async fn checking_out_an_older_commit_detaches_head() {
+    let m = Machine::new();
+    assert_eq!(m.run(&["clone", URL]).await.rc, Some(0));
+    let d = "ComfyUI-Test";
+    let log = m.run(&["-C", d, "log", "--oneline", "-3"]).await.out;
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    let (old, subject) = lines[2].split_once(' ').unwrap();
+    let r = m.run(&["-C", d, "checkout", old]).await;
+    assert_eq!(r.rc, Some(0));
+    assert!(r.err.starts_with(&format!(
+        "Note: switching to '{old}'.\n\nYou are in 'detached HEAD' state."
+    )));
+    assert!(r
+        .err
+        .ends_with(&format!("\nHEAD is now at {old} {subject}\n")));
+    assert_eq!(
+        m.run(&["-C", d, "status"]).await.out,
+        format!("HEAD detached at {old}\nnothing to commit, working tree clean\n")
+    );
+    assert_eq!(
+        m.run(&["-C", d, "log", "--oneline", "-1"]).await.out,
+        format!("{}\n", lines[2])
+    );
+    let r = m.run(&["-C", d, "checkout", "main"]).await;
+    assert_eq!(r.err, "Switched to branch 'main'\n");
+    assert_eq!(r.out, "Your branch is up to date with 'origin/main'.\n");
+    let r = m.run(&["-C", d, "checkout", "deadbeef"]).await;
+    assert_eq!(r.rc, Some(1));
+    assert_eq!(
+        m.run(&["-C", d, "submodule", "update", "--init", "--recursive"])
+            .await
+            .rc,
+        Some(0)
+    );
+    assert_eq!(m.run(&["submodule", "update"]).await.rc, Some(128));
+}
