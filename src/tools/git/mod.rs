@@ -8,7 +8,8 @@
 //! dropped packs, a full disk), a plausible clone on disk (`.git/`, a
 //! sparse pack of the pack's size, a custom node's files), and the
 //! subcommands run on it: `log`, `rev-parse`, `status`, `pull`, `fetch`,
-//! `remote`, `branch`, `checkout`, `switch`, `config`, `--version`. Other
+//! `remote`, `branch`, `checkout`, `switch`, `reset`, `submodule update`,
+//! `config`, `--version`. Other
 //! real subcommands say they are not emulated (exit 1); unknown ones get
 //! git's `is not a git command` with its similar-command suggestions.
 
@@ -108,6 +109,7 @@ impl Git<'_> {
             "remote" => self.remote_cmd(rest).await,
             "branch" => self.branch(rest).await,
             "checkout" => self.checkout(rest, false).await,
+            "reset" => self.reset(rest).await,
             "switch" => self.checkout(rest, true).await,
             "config" => {
                 let git_dir = tree::find(self.tool.ctx).map(|f| f.git);

@@ -462,14 +462,34 @@ impl Git<'_> {
         0
     }
 
-    /// `Your branch is up to date with 'origin/B'.` when B tracks origin.
-    fn tracking(&self, st: &State, branch: &str) -> Option<String> {
+    /// How far `branch` is behind `origin/branch` (`None`: no such remote branch).
+    fn behind(&self, st: &State, branch: &str) -> Option<u64> {
         let ctx = self.tool.ctx;
-        st.found
+        let remote = st
+            .found
             .resolve(ctx, &format!("refs/remotes/origin/{branch}"))?;
-        Some(format!(
-            "Your branch is up to date with 'origin/{branch}'.\n"
-        ))
+        let local = st.found.resolve(ctx, &format!("refs/heads/{branch}"))?;
+        if local == remote {
+            return Some(0);
+        }
+        let repo = st.repo.as_ref()?;
+        let edge = st.found.read(ctx, "shallow");
+        let edge = edge.lines().next().unwrap_or("").trim().to_string();
+        match locate(repo, &local, &edge) {
+            Some((b, i)) if b == branch => Some(i),
+            _ => Some(0),
+        }
+    }
+
+    /// `Your branch is up to date with 'origin/B'.` (or behind it) when B tracks origin.
+    fn tracking(&self, st: &State, branch: &str) -> Option<String> {
+        Some(match self.behind(st, branch)? {
+            0 => format!("Your branch is up to date with 'origin/{branch}'.\n"),
+            n => format!(
+                "Your branch is behind 'origin/{branch}' by {n} commit{}, and can be fast-forwarded.\n  (use \"git pull\" to update your local branch)\n",
+                if n == 1 { "" } else { "s" }
+            ),
+        })
     }
 
     /// `git status [-s|--short|--porcelain|-b]`: always clean.
@@ -520,8 +540,44 @@ impl Git<'_> {
         if let Err(code) = self.reach(&st.url).await {
             return code;
         }
-        if !fetch_only {
-            self.tool.io.out("Already up to date.\n").await;
+        if fetch_only {
+            return 0;
+        }
+        let ctx = self.tool.ctx;
+        let Some(b) = st.branch.clone() else {
+            self.say("You are not currently on a branch.\nPlease specify which branch you want to merge with.\nSee git-pull(1) for details.\n\n    git pull <remote> <branch>\n\n")
+                .await;
+            return 1;
+        };
+        let behind = self.behind(&st, &b).unwrap_or(0);
+        let remote = st.found.resolve(ctx, &format!("refs/remotes/origin/{b}"));
+        match remote.filter(|_| behind > 0) {
+            None => {
+                self.tool.io.out("Already up to date.\n").await;
+            }
+            Some(to) => {
+                if st
+                    .found
+                    .write(ctx, &format!("refs/heads/{b}"), &format!("{to}\n"))
+                    .is_err()
+                {
+                    return self.fatal("unable to write new index file").await;
+                }
+                let n = behind.min(40) * 3;
+                self.tool
+                    .io
+                    .out(format!(
+                        "Updating {}..{}\nFast-forward\n nodes.py | {} {}{}\n 1 file changed, {} insertions(+), {} deletions(-)\n",
+                        abbreviated(&st.head),
+                        abbreviated(&to),
+                        2 * n,
+                        "+".repeat(n as usize),
+                        "-".repeat(n as usize),
+                        n,
+                        n
+                    ))
+                    .await;
+            }
         }
         0
     }
@@ -741,6 +797,64 @@ impl Git<'_> {
                 1
             }
         }
+    }
+
+    /// `git reset [--hard|--soft|--mixed] [REV]`: the branch (or detached
+    /// HEAD) moves to a commit of the history; the tree is always clean.
+    pub(super) async fn reset(&mut self, args: &[String]) -> i32 {
+        let st = match self.state().await {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let ctx = self.tool.ctx;
+        let mut hard = false;
+        let mut rev = "HEAD".to_string();
+        for a in args {
+            match a.as_str() {
+                "--hard" => hard = true,
+                "--soft" | "--mixed" | "-q" | "--quiet" | "--" => {}
+                o if o.starts_with('-') => {
+                    self.say(format!(
+                        "error: unknown option `{}'\n",
+                        o.trim_start_matches('-')
+                    ))
+                    .await;
+                    return 129;
+                }
+                o => rev = o.to_string(),
+            }
+        }
+        let edge = st.found.read(ctx, "shallow");
+        let edge = edge.lines().next().unwrap_or("").trim().to_string();
+        let target = self.names_head(&st, &rev).unwrap_or_else(|| rev.clone());
+        let found = st.repo.as_ref().and_then(|r| {
+            let (b, i) = locate(r, &target, &edge)?;
+            Some(r.commit_at(&b, i))
+        });
+        let Some(c) = found else {
+            self.say(ambiguous(&rev)).await;
+            return 128;
+        };
+        let written = match &st.branch {
+            Some(b) => st
+                .found
+                .write(ctx, &format!("refs/heads/{b}"), &format!("{}\n", c.hash)),
+            None => st.found.write(ctx, "HEAD", &format!("{}\n", c.hash)),
+        };
+        if written.is_err() {
+            return self.fatal("unable to write new index file").await;
+        }
+        if hard {
+            self.tool
+                .io
+                .out(format!(
+                    "HEAD is now at {} {}\n",
+                    abbreviated(&c.hash),
+                    c.subject
+                ))
+                .await;
+        }
+        0
     }
 
     /// Points HEAD at `refs/heads/B` (created at `hash`, tracking origin when asked).

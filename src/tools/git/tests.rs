@@ -850,3 +850,39 @@ async fn checking_out_an_older_commit_detaches_head() {
     );
     assert_eq!(m.run(&["submodule", "update"]).await.rc, Some(128));
 }
+
+#[tokio::test]
+async fn reset_hard_moves_the_branch_to_a_commit_of_the_history() {
+    let m = Machine::new();
+    assert_eq!(m.run(&["clone", URL]).await.rc, Some(0));
+    let d = "ComfyUI-Test";
+    let log = m.run(&["-C", d, "log", "--oneline", "-2"]).await.out;
+    let second = log.lines().nth(1).unwrap().to_string();
+    let (h, _) = second.split_once(' ').unwrap();
+    let r = m.run(&["-C", d, "reset", "--hard", h]).await;
+    assert_eq!(
+        (r.rc, r.out.clone()),
+        (Some(0), format!("HEAD is now at {second}\n"))
+    );
+    assert_eq!(
+        m.run(&["-C", d, "log", "--oneline", "-1"]).await.out,
+        format!("{second}\n")
+    );
+    assert_eq!(
+        m.run(&["-C", d, "status"]).await.out,
+        "On branch main\nYour branch is behind 'origin/main' by 1 commit, and can be fast-forwarded.\n  (use \"git pull\" to update your local branch)\n\nnothing to commit, working tree clean\n"
+    );
+    let r = m.run(&["-C", d, "pull"]).await;
+    assert!(r.out.starts_with(&format!("Updating {h}..")), "{}", r.out);
+    assert!(
+        r.out.contains("\nFast-forward\n nodes.py | 6 +++---\n"),
+        "{}",
+        r.out
+    );
+    assert_eq!(m.run(&["-C", d, "pull"]).await.out, "Already up to date.\n");
+    let r = m.run(&["-C", d, "reset", "--hard", "nope"]).await;
+    assert_eq!(r.rc, Some(128));
+    assert!(r
+        .err
+        .starts_with("fatal: ambiguous argument 'nope': unknown revision"));
+}
