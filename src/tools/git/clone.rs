@@ -69,6 +69,18 @@ impl Git<'_> {
                     .await;
             }
         };
+        // `get_repo_path`: a local path is checked before anything else.
+        if !o.url.contains("://") && !is_scp_like(&o.url) {
+            if files::exists(self.tool.ctx, &o.url) {
+                // A clone of a local path copies a real repository: not modelled.
+                self.say("git clone of a local path: not emulated by fakessh (use a file:// or https:// URL)\n")
+                    .await;
+                return 1;
+            }
+            return self
+                .fatal(&format!("repository '{}' does not exist", o.url))
+                .await;
+        }
         let dir = o.dir.clone().unwrap_or_else(|| humanish(&o.url));
         if dir.is_empty() {
             return self
@@ -162,9 +174,8 @@ impl Git<'_> {
                 .die(&format!("Unable to find remote helper for '{scheme}'"))
                 .await);
         } else {
-            return Err(self
-                .die(&format!("repository '{url}' does not exist"))
-                .await);
+            // clone() turned local paths away before.
+            return Err(Broke::Exit(1));
         };
         let single = o.single_branch.unwrap_or(depth.is_some());
         let branch = o

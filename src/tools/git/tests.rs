@@ -510,6 +510,20 @@ async fn destination_and_url_errors() {
         .err
         .contains("git@github.com: Permission denied (publickey).\n"));
     assert_eq!(r.rc, Some(128));
+    let r = m.run(&["clone", "/srv/nowhere", "y"]).await;
+    assert_eq!(
+        (r.rc, r.err.as_str()),
+        (
+            Some(128),
+            "fatal: repository '/srv/nowhere' does not exist\n"
+        )
+    );
+    let r = m.run(&["clone", "ComfyUI-Test", "copy"]).await;
+    assert_eq!(r.rc, Some(1));
+    assert!(r
+        .err
+        .ends_with("not emulated by fakessh (use a file:// or https:// URL)\n"));
+    assert!(!m.exists("/workspace/copy"));
     let r = m.run(&["clone"]).await;
     assert_eq!(r.rc, Some(129));
     assert!(r
