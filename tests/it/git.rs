@@ -127,3 +127,32 @@ async fn a_private_repo_fails_as_without_a_tty() {
         "the clone is removed"
     );
 }
+
+#[tokio::test]
+async fn a_dropped_pack_fails_the_first_clone_and_the_retry_lands() {
+    use fakessh::faults::{Fault, FaultRule};
+    let gpu = gpu().await;
+    gpu.instance
+        .faults
+        .arm(
+            FaultRule::for_tool("git")
+                .inject(Fault::DropAt { percent: 50 })
+                .times(1),
+        )
+        .expect("rule");
+    let cmd = format!("cd /workspace && git clone --progress {URL}");
+    let failed = gpu.ssh(&cmd).await;
+    assert_eq!(failed.status, 128, "{failed:?}");
+    assert!(failed
+        .stderr
+        .contains("error: RPC failed; curl 56 Recv failure: Connection reset by peer\n"));
+    assert!(failed.stderr.contains("\nfatal: early EOF\n"));
+    let again = gpu
+        .ssh(&format!("{cmd} && ls ComfyUI-Test-Nodes/nodes.py"))
+        .await;
+    assert_eq!(again.status, 0, "{again:?}");
+    assert!(again
+        .stderr
+        .contains("Resolving deltas: 100% (301/301), done.\n"));
+    assert_eq!(again.stdout, "ComfyUI-Test-Nodes/nodes.py\n");
+}
