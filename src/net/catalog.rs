@@ -108,6 +108,8 @@ pub struct Catalog {
     pub models: BTreeMap<String, ModelEntry>,
     /// Model ids that answer 404.
     pub missing_models: Vec<u64>,
+    /// Git repositories, by URL ([`crate::net::git`]).
+    pub repos: BTreeMap<String, super::git::RepoEntry>,
 }
 
 /// A civitai model with its first version, as the API describes it.

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod git;
 pub mod response;
 mod synth;
 pub mod url;

@@ -1,4 +1,4 @@
-//! The emulated download tools (`aria2c`, `civitdl`, `curl`, `wget`), as the real programs
+//! The emulated download tools (`aria2c`, `civitdl`, `curl`, `git`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
 //! One folder per tool (`wget/`, `civitdl/`, `curl/`: its command line, its steps,
@@ -19,6 +19,7 @@ pub mod clock;
 pub mod curl;
 pub mod emit;
 mod files;
+pub mod git;
 pub mod golden;
 mod out;
 mod remote;
@@ -33,6 +34,7 @@ static ARIA2C: aria2c::Aria2c = aria2c::Aria2c;
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static CURL: curl::Curl = curl::Curl;
 static WGET: wget::Wget = wget::Wget;
+static GIT: git::GitProgram = git::GitProgram;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
@@ -41,13 +43,14 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
         "civitdl" => Some(&CIVITDL),
         "curl" => Some(&CURL),
         "wget" => Some(&WGET),
+        "git" => Some(&GIT),
         _ => None,
     }
 }
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["aria2c", "civitdl", "curl", "wget"]
+    &["aria2c", "civitdl", "curl", "git", "wget"]
 }
 
 #[cfg(test)]

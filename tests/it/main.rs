@@ -14,6 +14,7 @@ mod faults;
 mod files;
 mod forward;
 mod fuzz_regressions;
+mod git;
 mod golden;
 mod handler;
 mod hostile;
