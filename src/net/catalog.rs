@@ -108,6 +108,8 @@ pub struct Catalog {
     pub models: BTreeMap<String, ModelEntry>,
     /// Model ids that answer 404.
     pub missing_models: Vec<u64>,
+    /// Hugging Face Hub repos, by `org/name` (see [`super::hub`]).
+    pub hf_repos: BTreeMap<String, super::hub::HubRepo>,
 }
 
 /// A civitai model with its first version, as the API describes it.
@@ -382,6 +384,9 @@ impl Catalog {
         let Some(url) = url else {
             return simple(404, 0, "text/html");
         };
+        if let Some(r) = super::hub::fetch(&self.hf_repos, &url, authorized) {
+            return r;
+        }
         // civitai: /api/download/models/VID -> 307 to R2.
         if let Some(found) = self.model_for_download(&url) {
             let Ok(m) = found else {

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod hub;
 pub mod response;
 mod synth;
 pub mod url;

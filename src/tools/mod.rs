@@ -18,6 +18,7 @@ pub mod clock;
 pub mod emit;
 mod files;
 pub mod golden;
+pub mod hf;
 mod out;
 mod remote;
 mod run;
@@ -29,19 +30,21 @@ use crate::program::Program;
 
 static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static WGET: wget::Wget = wget::Wget;
+static HF: hf::Hf = hf::Hf;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
     match name.rsplit('/').next().unwrap_or(name) {
         "civitdl" => Some(&CIVITDL),
         "wget" => Some(&WGET),
+        "hf" | "huggingface-cli" => Some(&HF),
         _ => None,
     }
 }
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["civitdl", "wget"]
+    &["civitdl", "hf", "huggingface-cli", "wget"]
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! Tool-depth faults acting on hf, through a real Ctx.
