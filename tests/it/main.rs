@@ -13,6 +13,7 @@ mod files;
 mod fuzz_regressions;
 mod golden;
 mod handler;
+mod hf;
 mod hostile;
 mod interactive;
 mod jobs;
