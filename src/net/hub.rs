@@ -151,9 +151,10 @@ fn synth_file(key: &str, path: &str, pinned: Option<&HubFile>) -> RepoFile {
     let h = fnv1a(&[b"hf-file", key.as_bytes(), path.as_bytes()]);
     let name = path.rsplit('/').next().unwrap_or(path);
     let lfs = is_lfs(name) || name.ends_with(".parquet");
-    let size = pinned
-        .and_then(|p| p.size)
-        .unwrap_or_else(|| size_for(name, &format!("/{key}/{path}"), h));
+    let size = pinned.and_then(|p| p.size).unwrap_or_else(|| match name {
+        ".gitattributes" => 1_200 + h % 400,
+        _ => size_for(name, &format!("/{key}/{path}"), h),
+    });
     let etag = pinned
         .and_then(|p| p.sha256.clone())
         .unwrap_or_else(|| hex(h, if lfs { 64 } else { 40 }));

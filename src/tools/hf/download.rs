@@ -202,14 +202,18 @@ impl Run<'_> {
             return Err(self.http_failure(r.status, &url));
         }
         let etag = file.as_ref().map(|f| f.etag.clone()).unwrap_or_else(|| {
-            let h = crate::net::fnv1a(&[b"hf-etag", self.d.repo_id.as_bytes(), path.as_bytes()]);
-            format!(
-                "{:016x}{:016x}{:016x}{:016x}",
-                h,
-                h.rotate_left(17),
-                h.rotate_left(31),
-                h.rotate_left(47)
-            )
+            // A sha256-like digest: four independent 64-bit hashes.
+            (0u8..4)
+                .map(|i| {
+                    let h = crate::net::fnv1a(&[
+                        b"hf-etag",
+                        &[i],
+                        self.d.repo_id.as_bytes(),
+                        path.as_bytes(),
+                    ]);
+                    format!("{h:016x}")
+                })
+                .collect::<String>()
         });
         let size = match &file {
             Some(f) if repo.pinned => f.size,
