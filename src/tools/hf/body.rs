@@ -149,7 +149,12 @@ impl Run<'_> {
             }
             got += n;
             pending += n;
-            let _ = files::set_len(ctx, incomplete, got);
+            // The machine's own disk filling up is the same OSError.
+            if files::set_len(ctx, incomplete, got).is_err() {
+                return self
+                    .fail_body(bar.as_mut(), incomplete, got - n, Failure::DiskFull)
+                    .await;
+            }
             let flush = !self.hf_transfer || pending >= CHUNK * burst || got >= size;
             if flush {
                 if let Some(b) = bar.as_mut() {

@@ -512,7 +512,14 @@ impl Run<'_> {
         if files::exists(ctx, dest) && !self.d.force {
             return Ok(true);
         }
-        if self.d.force || self.hf_transfer {
+        if (self.d.force || self.hf_transfer) && files::exists(ctx, incomplete) {
+            let why = if self.d.force {
+                "force_download=True"
+            } else {
+                "hf_transfer=True"
+            };
+            self.info(&format!("Removing incomplete file '{incomplete}' ({why})"))
+                .await;
             let _ = ctx.fs().remove_file(incomplete);
         }
         let resume = files::file_size(ctx, incomplete)

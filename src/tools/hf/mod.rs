@@ -337,9 +337,6 @@ impl Hf {
 
     async fn download(&self, ctx: &Ctx, program: &str, v2: bool, rest: &[String]) -> i32 {
         let cli = program == "huggingface-cli";
-        if cli {
-            ctx.out(deprecation("download", "hf download")).await;
-        }
         let d = match parse_download(rest, cli) {
             Parsed::Help => {
                 if v2 {
@@ -357,6 +354,10 @@ impl Hf {
             Parsed::Error(msg, top) => return self.usage_error(ctx, program, v2, &msg, top).await,
             Parsed::Run(d) => *d,
         };
+        // DownloadCommand.run warns first; argparse's help and errors come before it.
+        if cli {
+            ctx.out(deprecation("download", "hf download")).await;
+        }
         if v2 && ctx.stderr.is_tty() {
             ctx.err(format!("{GRAY}Hint: The `hf-cli` skill is not installed. Run `hf skills add -g` to teach your AI agents how to use the `hf` CLI.{RESET}\n")).await;
         }
