@@ -57,6 +57,8 @@ pub(super) enum Failure {
     DiskFull,
     /// The body broke off (`ChunkedEncodingError`).
     Dropped,
+    /// `snapshot_download`'s `repo_info` call failed (`Http` or `Network`).
+    Api(Box<Failure>),
 }
 
 /// What the traceback passes through on the way out.
@@ -458,6 +460,7 @@ const LOCAL_ENTRY: &str = "An error happened while trying to locate the file on 
 pub(super) fn traceback(f: &Failure, w: Where) -> String {
     let mut tb = Tb::new();
     match f {
+        Failure::Api(inner) => return api_traceback(inner, w),
         Failure::Http {
             status,
             class,
@@ -805,6 +808,218 @@ pub(super) fn traceback(f: &Failure, w: Where) -> String {
     tb.0
 }
 
+const SNAPSHOT_LOCAL: &str = "An error happened while trying to locate the files on the Hub and we cannot find the appropriate snapshot folder for the specified revision on the local disk. Please check your internet connection and try again.";
+
+/// From `snapshot_download` into `repo_info` and the `*_info` call.
+fn repo_info_frames(tb: &mut Tb, w: Where) {
+    let dl = if w.cli {
+        "huggingface_hub/commands/download.py"
+    } else {
+        "huggingface_hub/cli/download.py"
+    };
+    tb.start();
+    if w.cli {
+        tb.frame(
+            "/venv/main/bin/huggingface-cli",
+            8,
+            "<module>",
+            "sys.exit(main())",
+            "main()",
+        );
+        tb.frame(
+            "huggingface_hub/commands/huggingface_cli.py",
+            61,
+            "main",
+            "service.run()",
+            "",
+        );
+        tb.frame(
+            dl,
+            146,
+            "run",
+            "print(self._download())  # Print path to downloaded files",
+            "self._download()",
+        );
+        tb.frame(
+            dl,
+            173,
+            "_download",
+            "return snapshot_download(",
+            "snapshot_download(",
+        );
+    } else {
+        tb.frame(
+            "/venv/main/bin/hf",
+            8,
+            "<module>",
+            "sys.exit(main())",
+            "main()",
+        );
+        tb.frame("huggingface_hub/cli/hf.py", 59, "main", "service.run()", "");
+        tb.frame(
+            dl,
+            136,
+            "run",
+            "print(self._download())  # Print path to downloaded files",
+            "self._download()",
+        );
+        tb.frame(
+            dl,
+            163,
+            "_download",
+            "return snapshot_download(",
+            "snapshot_download(",
+        );
+    }
+    tb.validators();
+}
+
+/// The chain of a failed `repo_info` in `snapshot_download`.
+fn api_traceback(f: &Failure, w: Where) -> String {
+    let mut tb = Tb::new();
+    let info_call = |tb: &mut Tb| {
+        tb.frame(
+            "huggingface_hub/_snapshot_download.py",
+            165,
+            "snapshot_download",
+            "repo_info = api.repo_info(repo_id=repo_id, repo_type=repo_type, revision=revision)",
+            "api.repo_info(repo_id=repo_id, repo_type=repo_type, revision=revision)",
+        );
+        tb.validators();
+        tb.frame(
+            "huggingface_hub/hf_api.py",
+            2867,
+            "repo_info",
+            "return method(",
+            "method(",
+        );
+        tb.validators();
+    };
+    match f {
+        Failure::Http {
+            status,
+            class,
+            url,
+            server,
+        } => {
+            let (name, line, msg) = hub_message(*class, *status, url, server.as_deref());
+            tb.http_error(*status, url);
+            let re_raised =
+                matches!(class, HubClass::RepoNotFound | HubClass::Gated) || *status == 401;
+            if re_raised {
+                repo_info_frames(&mut tb, w);
+                tb.frame(
+                    "huggingface_hub/_snapshot_download.py",
+                    245,
+                    "snapshot_download",
+                    "raise api_call_error",
+                    "",
+                );
+            } else {
+                tb.start();
+            }
+            info_call(&mut tb);
+            tb.frame(
+                "huggingface_hub/hf_api.py",
+                2661,
+                "model_info",
+                "hf_raise_for_status(r)",
+                "",
+            );
+            let arg = if *class == HubClass::Other {
+                "str(e)"
+            } else {
+                "message"
+            };
+            tb.frame(
+                "huggingface_hub/utils/_http.py",
+                line,
+                "hf_raise_for_status",
+                &format!("raise _format({name}, {arg}, response) from e"),
+                "",
+            );
+            tb.exc(&format!("huggingface_hub.errors.{name}: {msg}"));
+            if !re_raised {
+                tb.cause();
+                repo_info_frames(&mut tb, w);
+                tb.frame(
+                    "huggingface_hub/_snapshot_download.py",
+                    248,
+                    "snapshot_download",
+                    "raise LocalEntryNotFoundError(",
+                    "",
+                );
+                tb.exc(&format!(
+                    "huggingface_hub.errors.LocalEntryNotFoundError: {SNAPSHOT_LOCAL}"
+                ));
+            }
+        }
+        Failure::Network { cause, url } => {
+            let (text, _) = max_retry_text(cause, url);
+            let quoted = text.replace('\\', "\\\\").replace('"', "\\\"");
+            tb.start();
+            info_call(&mut tb);
+            tb.frame(
+                "huggingface_hub/hf_api.py",
+                2660,
+                "model_info",
+                "r = get_session().get(path, headers=headers, timeout=timeout, params=params)",
+                "get_session().get(path, headers=headers, timeout=timeout, params=params)",
+            );
+            tb.frame(
+                "requests/sessions.py",
+                602,
+                "get",
+                "return self.request(\"GET\", url, **kwargs)",
+                "self.request(\"GET\", url, **kwargs)",
+            );
+            tb.frame(
+                "requests/sessions.py",
+                589,
+                "request",
+                "resp = self.send(prep, **send_kwargs)",
+                "self.send(prep, **send_kwargs)",
+            );
+            tb.frame(
+                "requests/sessions.py",
+                703,
+                "send",
+                "r = adapter.send(request, **kwargs)",
+                "adapter.send(request, **kwargs)",
+            );
+            tb.frame(
+                "huggingface_hub/utils/_http.py",
+                96,
+                "send",
+                "return super().send(request, *args, **kwargs)",
+                "super().send(request, *args, **kwargs)",
+            );
+            tb.frame(
+                "requests/adapters.py",
+                700,
+                "send",
+                "raise ConnectionError(e, request=request)",
+                "",
+            );
+            tb.exc(&format!("requests.exceptions.ConnectionError: (MaxRetryError(\"{quoted}\"), '(Request ID: {})')", request_id(url)));
+            tb.cause();
+            repo_info_frames(&mut tb, w);
+            tb.frame(
+                "huggingface_hub/_snapshot_download.py",
+                248,
+                "snapshot_download",
+                "raise LocalEntryNotFoundError(",
+                "",
+            );
+            tb.exc(&format!(
+                "huggingface_hub.errors.LocalEntryNotFoundError: {SNAPSHOT_LOCAL}"
+            ));
+        }
+        other => return traceback(other, w),
+    }
+    tb.0
+}
+
 /// `_download_to_tmp_and_move(` then `http_get(`.
 fn download_frames(tb: &mut Tb, w: Where) {
     let line = if w.local_dir { 1302 } else { 1159 };
@@ -845,6 +1060,7 @@ fn local_entry(tb: &mut Tb, w: Where) {
 /// (`Couldn't access the Hub ... (error: TEXT)`): `str(head_call_error)`.
 pub(super) fn head_error_text(f: &Failure) -> String {
     match f {
+        Failure::Api(inner) => head_error_text(inner),
         Failure::Http {
             status,
             class,
@@ -866,6 +1082,9 @@ pub(super) fn head_error_text(f: &Failure) -> String {
 
 /// 2.x's ending for `f`: a bold red `Error:` block and the `HF_DEBUG` hint.
 pub(super) fn v2_error(f: &Failure, kind: &str, repo: &str, file: &str) -> String {
+    if let Failure::Api(inner) = f {
+        return v2_error(inner, kind, repo, file);
+    }
     let title = kind_title(kind);
     let body = match f {
         Failure::Http { class: HubClass::RepoNotFound, .. } => format!(
@@ -884,6 +1103,7 @@ pub(super) fn v2_error(f: &Failure, kind: &str, repo: &str, file: &str) -> Strin
         }
         Failure::DiskFull => "[Errno 28] No space left on device".into(),
         Failure::Dropped => "Connection broken: ConnectionResetError(104, 'Connection reset by peer')".into(),
+        Failure::Api(_) => String::new(),
     };
     format!("\x1b[1m\x1b[31mError: {body}\x1b[0m\n\x1b[90mHint: set HF_DEBUG=1 as environment variable for full traceback.\x1b[0m\n")
 }

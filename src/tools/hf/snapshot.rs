@@ -147,12 +147,61 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// `repo_info` failed: an existing snapshot folder or a non-empty
+    /// `--local-dir` is returned, else the error goes up.
+    async fn snapshot_offline(&mut self, e: Failure) -> Result<Option<String>, Failure> {
+        let ctx = self.tool.ctx;
+        let storage = join(
+            &self.cache_dir(),
+            &repo_folder(&self.d.repo_type, &self.d.repo_id),
+        );
+        let rev = self.d.revision.clone();
+        let commit = if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Some(rev.clone())
+        } else {
+            files::read(ctx, &join(&storage, &format!("refs/{rev}")))
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).to_string())
+        };
+        match &self.d.local_dir {
+            None => {
+                if let Some(c) = commit {
+                    let folder = join(&storage, &format!("snapshots/{c}"));
+                    if files::is_dir(ctx, &folder) {
+                        return Ok(Some(folder));
+                    }
+                }
+            }
+            Some(dir) => {
+                let dir = py_path(dir);
+                let non_empty = ctx
+                    .fs()
+                    .read_dir(&dir)
+                    .map(|v| !v.is_empty())
+                    .unwrap_or(false);
+                if files::is_dir(ctx, &dir) && non_empty {
+                    let abs = files::absolute(ctx, &dir);
+                    let abs = ctx.fs().canonical(&abs).unwrap_or(abs);
+                    let msg = format!(
+                        "Returning existing local_dir `{dir}` as remote repo cannot be accessed in `snapshot_download` ({}).\n",
+                        super::errors::head_error_text(&e)
+                    );
+                    self.tool.io.err(msg).await;
+                    return Ok(Some(abs));
+                }
+            }
+        }
+        Err(Failure::Api(Box::new(e)))
+    }
+
     /// Every selected file, then the snapshot folder.
     pub(super) async fn snapshot(
         &mut self,
         repo: Option<&Repo>,
     ) -> Result<Option<String>, Failure> {
-        self.repo_info(repo).await?;
+        if let Err(e) = self.repo_info(repo).await {
+            return self.snapshot_offline(e).await;
+        }
         let Some(repo) = repo else { return Ok(None) };
         let (allow, ignore) = if self.d.filenames.is_empty() {
             (self.d.include.clone(), self.d.exclude.clone())

@@ -689,3 +689,61 @@ async fn same_seed_same_bytes() {
     .await;
     assert_eq!(a.err, b.err);
 }
+
+#[tokio::test]
+async fn a_snapshot_without_the_hub_falls_back_to_what_is_on_disk() {
+    let first = go(Opts {
+        args: &["download", "org/model"],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(first.rc, Some(0));
+    let r = go(Opts {
+        args: &["download", "org/model"],
+        fault: Some(Fault::ConnectionRefused),
+        inst: Some(first.inst.clone()),
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(
+        (r.rc, r.out.as_str(), r.err.as_str()),
+        (Some(0), first.out.as_str(), "")
+    );
+    let local = &["download", "org/model", "--local-dir", DIR];
+    let r = go(Opts {
+        args: local,
+        fault: Some(Fault::DnsFailure),
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(1));
+    assert!(
+        r.err
+            .contains("in snapshot_download\n    repo_info = api.repo_info("),
+        "{}",
+        r.err
+    );
+    assert!(r.err.ends_with("we cannot find the appropriate snapshot folder for the specified revision on the local disk. Please check your internet connection and try again.\n"));
+    let done = go(Opts {
+        args: local,
+        inst: Some(r.inst.clone()),
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(done.out, format!("{DIR}\n"));
+    let r = go(Opts {
+        args: local,
+        fault: Some(Fault::DnsFailure),
+        inst: Some(r.inst.clone()),
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(0));
+    assert!(r.err.starts_with(&format!("Returning existing local_dir `{DIR}` as remote repo cannot be accessed in `snapshot_download` (")));
+    let r = go(Opts {
+        args: &["download", "nobody/none-such-x"],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(0), "an unpinned repo exists: {}", r.err);
+}
