@@ -36,7 +36,7 @@ pub(super) struct Meta {
 
 /// `os.path.join`-like: `a` + `/` + `b` (no doubled slash).
 pub(super) fn join(a: &str, b: &str) -> String {
-    if a.is_empty() {
+    if a.is_empty() || a == "." {
         b.to_string()
     } else if a.ends_with('/') {
         format!("{a}{b}")
@@ -350,12 +350,12 @@ impl Run<'_> {
             b"",
         );
         let _ = ctx.fs().remove_file(&file_path);
-        let incomplete = files::absolute(
-            ctx,
-            &join(
-                &meta_dir,
-                &format!("{}.{}.incomplete", short_hash(&meta_name), meta.etag),
-            ),
+        let dir_abs = files::absolute(ctx, &meta_dir);
+        // `Path.resolve()`: symlinks in the folder's path are followed.
+        let dir_abs = ctx.fs().canonical(&dir_abs).unwrap_or(dir_abs);
+        let incomplete = join(
+            &dir_abs,
+            &format!("{}.{}.incomplete", short_hash(&meta_name), meta.etag),
         );
         if let Some((parent, _)) = file_path.rsplit_once('/') {
             let _ = files::create_dir_all(ctx, parent);

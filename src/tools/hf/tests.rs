@@ -747,3 +747,35 @@ async fn a_snapshot_without_the_hub_falls_back_to_what_is_on_disk() {
     .await;
     assert_eq!(r.rc, Some(0), "an unpinned repo exists: {}", r.err);
 }
+
+#[tokio::test]
+async fn a_relative_local_dir_prints_relative_paths_but_an_absolute_incomplete_file() {
+    let r = go(Opts {
+        args: &[
+            "download",
+            "org/model",
+            "config.json",
+            "--local-dir",
+            "./rel/",
+        ],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(0));
+    assert_eq!(r.out, "rel/config.json\n");
+    assert!(
+        r.err
+            .contains("to '/workspace/rel/.cache/huggingface/download/"),
+        "{}",
+        r.err
+    );
+    assert!(r
+        .err
+        .ends_with("Download complete. Moving file to rel/config.json\n"));
+    let r = go(Opts {
+        args: &["download", "org/model", "config.json", "--local-dir", "."],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.out, "config.json\n");
+}
