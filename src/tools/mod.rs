@@ -1,4 +1,4 @@
-//! The emulated download tools (`civitdl`, `wget`), as the real programs
+//! The emulated download tools (`civitdl`, `wget`, `hf`), as the real programs
 //! print them, on a simulated clock.
 //!
 //! One folder per tool (`wget/`, `civitdl/`: its command line, its steps,

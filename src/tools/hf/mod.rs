@@ -365,7 +365,8 @@ impl Hf {
         let bars = ctx.stderr.is_tty() && !quiet && !env_true(ctx, "HF_HUB_DISABLE_PROGRESS_BARS");
         let ncols = ctx.stderr.terminal().map(|t| {
             let cols = t.cols() as usize;
-            if ctx.instance.config.tools.tqdm_full_width {
+            // The 2.4.0 install draws full-width bars (hf2_tty), as tqdm <= 4.67 does.
+            if v2 || ctx.instance.config.tools.tqdm_full_width {
                 cols
             } else {
                 cols.saturating_sub(1)
