@@ -135,6 +135,14 @@ impl Run<'_> {
     /// `get_hf_file_metadata`: the HEAD call for `path` of `repo`
     /// (`None`: the Hub has no such repo).
     pub(super) async fn head(&mut self, repo: Option<&Repo>, path: &str) -> Result<Meta, Failure> {
+        if self.offline {
+            return Err(Failure::Offline {
+                what: format!(
+                    "repo_id: {}, repo_type: {}, revision: {}, filename: {path}",
+                    self.d.repo_id, self.d.repo_type, self.d.revision
+                ),
+            });
+        }
         let url = self.resolve_url(path);
         self.tool.latency(0.05, 0.25).await;
         if let Some(f) = self.network_failure(&url, 1) {

@@ -57,6 +57,11 @@ pub(super) enum Failure {
     DiskFull,
     /// The body broke off (`ChunkedEncodingError`).
     Dropped,
+    /// `HF_HUB_OFFLINE=1` (`local_files_only`): no request is made.
+    Offline {
+        /// `repo_id`, `repo_type`, `revision`, `filename` as the error lists them.
+        what: String,
+    },
     /// `snapshot_download`'s `repo_info` call failed (`Http` or `Network`).
     Api(Box<Failure>),
 }
@@ -461,6 +466,18 @@ pub(super) fn traceback(f: &Failure, w: Where) -> String {
     let mut tb = Tb::new();
     match f {
         Failure::Api(inner) => return api_traceback(inner, w),
+        Failure::Offline { .. } => {
+            tb.entry(w);
+            tb.raise_on_head(w);
+            tb.frame(
+                "huggingface_hub/file_download.py",
+                1642,
+                "_raise_on_head_call_error",
+                "raise LocalEntryNotFoundError(",
+                "",
+            );
+            tb.exc("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and outgoing traffic has been disabled. To enable hf.co look-ups and downloads online, set 'local_files_only' to False.");
+        }
         Failure::Http {
             status,
             class,
@@ -1015,6 +1032,17 @@ fn api_traceback(f: &Failure, w: Where) -> String {
                 "huggingface_hub.errors.LocalEntryNotFoundError: {SNAPSHOT_LOCAL}"
             ));
         }
+        Failure::Offline { .. } => {
+            repo_info_frames(&mut tb, w);
+            tb.frame(
+                "huggingface_hub/_snapshot_download.py",
+                234,
+                "snapshot_download",
+                "raise LocalEntryNotFoundError(",
+                "",
+            );
+            tb.exc("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find an appropriate cached snapshot folder for the specified revision on the local disk and outgoing traffic has been disabled. To enable repo look-ups and downloads online, pass 'local_files_only=False' as input.");
+        }
         other => return traceback(other, w),
     }
     tb.0
@@ -1061,6 +1089,9 @@ fn local_entry(tb: &mut Tb, w: Where) {
 pub(super) fn head_error_text(f: &Failure) -> String {
     match f {
         Failure::Api(inner) => head_error_text(inner),
+        Failure::Offline { what } => {
+            format!("Cannot access file since 'local_files_only=True' as been set. ({what})")
+        }
         Failure::Http {
             status,
             class,
@@ -1104,6 +1135,7 @@ pub(super) fn v2_error(f: &Failure, kind: &str, repo: &str, file: &str) -> Strin
         Failure::DiskFull => "[Errno 28] No space left on device".into(),
         Failure::Dropped => "Connection broken: ConnectionResetError(104, 'Connection reset by peer')".into(),
         Failure::Api(_) => String::new(),
+        Failure::Offline { .. } => "Cannot find the requested files in the disk cache and outgoing traffic has been disabled.".into(),
     };
     format!("\x1b[1m\x1b[31mError: {body}\x1b[0m\n\x1b[90mHint: set HF_DEBUG=1 as environment variable for full traceback.\x1b[0m\n")
 }

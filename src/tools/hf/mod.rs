@@ -112,6 +112,8 @@ struct Run<'a> {
     nested: bool,
     /// `HF_HUB_ENABLE_HF_TRANSFER=1`.
     hf_transfer: bool,
+    /// `HF_HUB_OFFLINE=1`: only what is on disk.
+    offline: bool,
 }
 
 /// Python's truthy environment values (`constants._is_true`).
@@ -390,6 +392,7 @@ impl Hf {
             ncols,
             nested: false,
             hf_transfer: env_true(ctx, "HF_HUB_ENABLE_HF_TRANSFER"),
+            offline: env_true(ctx, "HF_HUB_OFFLINE"),
         };
         run.run().await
     }

@@ -119,6 +119,11 @@ impl Run<'_> {
             self.d.repo_id,
             self.d.revision
         );
+        if self.offline {
+            return Err(Failure::Offline {
+                what: String::new(),
+            });
+        }
         self.tool.latency(0.1, 0.4).await;
         if let Some(f) = self.network_failure(&url, 1) {
             return Err(f);

@@ -779,3 +779,32 @@ async fn a_relative_local_dir_prints_relative_paths_but_an_absolute_incomplete_f
     .await;
     assert_eq!(r.out, "config.json\n");
 }
+
+#[tokio::test]
+async fn offline_mode_uses_only_what_is_on_disk() {
+    let offline = &[("HF_HUB_OFFLINE", "1")];
+    let r = go(Opts {
+        args: LOCAL,
+        env: offline,
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(1));
+    assert!(r.err.ends_with("huggingface_hub.errors.LocalEntryNotFoundError: Cannot find the requested files in the disk cache and outgoing traffic has been disabled. To enable hf.co look-ups and downloads online, set 'local_files_only' to False.\n"), "{}", r.err);
+    let first = go(Opts {
+        args: CACHE,
+        ..Opts::default()
+    })
+    .await;
+    let r = go(Opts {
+        args: CACHE,
+        env: offline,
+        inst: Some(first.inst.clone()),
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(
+        (r.rc, r.out.as_str(), r.err.as_str()),
+        (Some(0), first.out.as_str(), "")
+    );
+}
