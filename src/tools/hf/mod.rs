@@ -12,7 +12,11 @@
 //! (`models--ORG--NAME/{blobs,refs,snapshots}` with relative symlinks) or
 //! under `--local-dir` with its `.cache/huggingface/download/*.metadata`;
 //! a second run finds them. Also `--help`, `version`, `auth whoami` /
-//! `whoami` and argparse's usage errors (exit 2).
+//! `whoami` and argparse's usage errors (exit 2). `HF_ENDPOINT`, `HF_HOME`,
+//! `HF_HUB_CACHE`, `HF_TOKEN` (or the token file), `HF_HUB_OFFLINE`,
+//! `HF_HUB_DOWNLOAD_TIMEOUT`, `HF_HUB_DISABLE_PROGRESS_BARS` and
+//! `HF_HUB_ENABLE_HF_TRANSFER` (no per-chunk frames: the bar moves when
+//! eight 10 MiB chunks have landed; breaks are retried silently) are read.
 //!
 //! Tool-depth faults come through `Remote`: an HTTP status on the HEAD call
 //! (404 `EntryNotFoundError`, 401 `RepositoryNotFoundError` on https, 403
