@@ -186,7 +186,7 @@ pub type Repos = BTreeMap<String, HubRepo>;
 pub fn repo(repos: &Repos, kind: &str, id: &str) -> Option<Repo> {
     let key = repo_key(kind, id);
     let pinned = repos.get(&key);
-    if pinned.is_some_and(|p| p.missing) || id.split('/').count() != 2 {
+    if pinned.is_some_and(|p| p.missing) || !(1..=2).contains(&id.split('/').count()) {
         return None;
     }
     let e = pinned.cloned().unwrap_or_default();
@@ -257,7 +257,8 @@ mod tests {
         assert_eq!(a.commit.len(), 40);
         assert!(a.file("model.safetensors").is_some());
         assert_ne!(a.commit, repo(&c, "model", "org/other").unwrap().commit);
-        assert!(repo(&c, "model", "noslash").is_none());
+        assert!(repo(&c, "model", "gpt2").is_some());
+        assert!(repo(&c, "model", "a/b/c").is_none());
     }
 
     #[test]

@@ -438,7 +438,6 @@ fn conn_parts(url: &str) -> (String, String, u16, String) {
 /// The text of the connection error (`MaxRetryError(...)`) of a request to `url`.
 pub(super) fn max_retry_text(cause: &NetCause, url: &str) -> (String, String) {
     let (conn, host, port, path) = conn_parts(url);
-    let pool = format!("{conn}Pool").replace("ConnectionPool", "ConnectionPool");
     let obj = format!(
         "<urllib3.connection.{conn} object at 0x7f{:010x}>",
         crate::net::fnv1a(&[url.as_bytes()]) & 0xff_ffff_fff0
@@ -452,7 +451,6 @@ pub(super) fn max_retry_text(cause: &NetCause, url: &str) -> (String, String) {
     } else {
         "HTTPConnectionPool"
     };
-    let _ = pool;
     (
         format!("{pool_name}(host='{host}', port={port}): Max retries exceeded with url: {path} (Caused by {reason})"),
         obj,
