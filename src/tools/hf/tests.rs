@@ -44,6 +44,13 @@ fn catalog() -> Catalog {
         },
     );
     c.hf_repos.insert(
+        "org/gone".into(),
+        HubRepo {
+            missing: true,
+            ..HubRepo::default()
+        },
+    );
+    c.hf_repos.insert(
         "org/gated".into(),
         HubRepo {
             gated: true,
@@ -807,4 +814,31 @@ async fn offline_mode_uses_only_what_is_on_disk() {
         (r.rc, r.out.as_str(), r.err.as_str()),
         (Some(0), first.out.as_str(), "")
     );
+}
+
+#[tokio::test]
+async fn a_missing_repo_fails_in_repo_info_for_a_snapshot_and_in_the_head_call_for_a_file() {
+    let r = go(Opts {
+        args: &["download", "org/gone"],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(1));
+    assert!(
+        r.err
+            .contains("in snapshot_download\n    raise api_call_error\n"),
+        "{}",
+        r.err
+    );
+    assert!(r.err.contains("huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error.\n\nRepository Not Found for url: https://huggingface.co/api/models/org/gone/revision/main.\n"));
+    let r = go(Opts {
+        args: &["download", "org/gone", "x.bin"],
+        env: &[("FAKESSH_HF_VERSION", "2")],
+        ..Opts::default()
+    })
+    .await;
+    assert_eq!(r.rc, Some(1));
+    assert!(r
+        .err
+        .starts_with("\x1b[1m\x1b[31mError: Model 'org/gone' not found.\n"));
 }
