@@ -110,6 +110,8 @@ pub struct Catalog {
     pub missing_models: Vec<u64>,
     /// Git repositories, by URL ([`crate::net::git`]).
     pub repos: BTreeMap<String, super::git::RepoEntry>,
+    /// Hugging Face Hub repos, by `org/name` (see [`super::hub`]).
+    pub hf_repos: BTreeMap<String, super::hub::HubRepo>,
 }
 
 /// A civitai model with its first version, as the API describes it.
@@ -384,6 +386,9 @@ impl Catalog {
         let Some(url) = url else {
             return simple(404, 0, "text/html");
         };
+        if let Some(r) = super::hub::fetch(&self.hf_repos, &url, authorized) {
+            return r;
+        }
         // civitai: /api/download/models/VID -> 307 to R2.
         if let Some(found) = self.model_for_download(&url) {
             let Ok(m) = found else {

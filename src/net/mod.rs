@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod config;
 pub mod git;
+pub mod hub;
 pub mod response;
 mod synth;
 pub mod url;

@@ -67,3 +67,8 @@ pub(crate) fn rename(ctx: &Ctx, from: &str, to: &str) -> io::Result<()> {
 pub(crate) fn remove_dir(ctx: &Ctx, path: &str) -> io::Result<()> {
     ctx.fs().remove_dir(path)
 }
+
+/// Makes `link` a symlink to `target` (stored as written, relative or not).
+pub(crate) fn symlink(ctx: &Ctx, target: &str, link: &str) -> io::Result<()> {
+    ctx.fs().symlink(target, link)
+}

@@ -1,4 +1,4 @@
-//! The emulated download tools (`aria2c`, `civitdl`, `curl`, `git`, `wget`), as the real programs
+//! The emulated download tools (`aria2c`, `civitdl`, `curl`, `git`, `hf`, `wget`), as the real programs
 //! print them, on a simulated clock.
 //!
 //! One folder per tool (`wget/`, `civitdl/`, `curl/`: its command line, its steps,
@@ -21,6 +21,7 @@ pub mod emit;
 mod files;
 pub mod git;
 pub mod golden;
+pub mod hf;
 mod out;
 mod remote;
 mod run;
@@ -35,6 +36,7 @@ static CIVITDL: civitdl::Civitdl = civitdl::Civitdl;
 static CURL: curl::Curl = curl::Curl;
 static WGET: wget::Wget = wget::Wget;
 static GIT: git::GitProgram = git::GitProgram;
+static HF: hf::Hf = hf::Hf;
 
 /// The tool called `name` (a path is reduced to its basename), if the instance has it.
 pub fn lookup(name: &str) -> Option<&'static dyn Program> {
@@ -44,13 +46,14 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
         "curl" => Some(&CURL),
         "wget" => Some(&WGET),
         "git" => Some(&GIT),
+        "hf" | "huggingface-cli" => Some(&HF),
         _ => None,
     }
 }
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["aria2c", "civitdl", "curl", "git", "wget"]
+    &["aria2c", "civitdl", "curl", "git", "hf", "huggingface-cli", "wget"]
 }
 
 #[cfg(test)]

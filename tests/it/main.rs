@@ -17,6 +17,7 @@ mod fuzz_regressions;
 mod git;
 mod golden;
 mod handler;
+mod hf;
 mod hostile;
 mod interactive;
 mod jobs;
