@@ -53,7 +53,15 @@ pub fn lookup(name: &str) -> Option<&'static dyn Program> {
 
 /// Names of every tool, for `which`.
 pub fn names() -> &'static [&'static str] {
-    &["aria2c", "civitdl", "curl", "git", "hf", "huggingface-cli", "wget"]
+    &[
+        "aria2c",
+        "civitdl",
+        "curl",
+        "git",
+        "hf",
+        "huggingface-cli",
+        "wget",
+    ]
 }
 
 #[cfg(test)]
