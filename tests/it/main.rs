@@ -7,6 +7,7 @@ mod api_guard;
 mod aria2c;
 mod cli;
 mod clients;
+mod comfyui;
 mod curl;
 mod dashboard;
 mod exec;

@@ -22,6 +22,7 @@
 
 mod args;
 mod body;
+mod local;
 mod meter;
 mod msg;
 mod output;
