@@ -1,4 +1,4 @@
-//! `fakessh emit civitdl|wget ARGS...`: runs an emulated tool against the
+//! `fakessh emit TOOL ARGS...`: runs an emulated tool against the
 //! local stdout and stderr, without SSH (for people who only need the
 //! progress output). Files land in the instance's sandbox.
 
@@ -68,7 +68,7 @@ fn local_terminal(is_tty: bool) -> Option<Terminal> {
     Some(Terminal::new(cols, rows))
 }
 
-/// Runs `tool` (`civitdl` or `wget`) with `args` on `instance`, printing to
+/// Runs `tool` (any of [`super::names`]) with `args` on `instance`, printing to
 /// the local terminal; returns the tool's exit status (127 for an unknown tool).
 pub async fn emit(tool: &str, args: Vec<String>, instance: Arc<Instance>) -> i32 {
     let Some(program) = super::lookup(tool) else {
