@@ -237,3 +237,40 @@ async fn comfyui_down_refuses_the_tunnel_as_if_nothing_listened() {
     assert_eq!(forwards[0].ended, Ending::Refused);
     assert_eq!(forwards[0].faults, vec!["f1".to_string()]);
 }
+
+#[tokio::test]
+async fn a_hundred_tunnels_at_once_are_all_served() {
+    let gpu = TestInstance::start().await;
+    let handle = std::sync::Arc::new(gpu.russh().await);
+    let mut tasks = Vec::new();
+    for i in 0..100u32 {
+        let handle = handle.clone();
+        tasks.push(tokio::spawn(async move {
+            let channel = handle
+                .channel_open_direct_tcpip("localhost", 8188, "127.0.0.1", 6000 + i)
+                .await
+                .expect("a tunnel opens");
+            let mut stream = channel.into_stream();
+            stream
+                .write_all(b"GET /prompt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+                .await
+                .expect("in time")
+                .unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        }));
+    }
+    for t in tasks {
+        let answer = t.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+        assert!(
+            answer.ends_with(r#"{"exec_info":{"queue_remaining":0}}"#),
+            "{answer}"
+        );
+    }
+    let forwards = wait_for_forwards(&gpu, 100).await;
+    assert_eq!(forwards.len(), 100);
+}
