@@ -9,7 +9,9 @@
 //! `fakessh bench --client` the parsers and the handler (see [`client`]);
 //! `fakessh bench --soak DURATION` holds a mixed load and checks that
 //! memory, descriptors and tasks stay flat (see [`soak`]); `fakessh bench
-//! --floods` times a new client while each flood is held (see [`flood`]).
+//! --floods` times a new client while each flood is held (see [`flood`]);
+//! `fakessh bench --comfyui` runs prompts through an `ssh -L` tunnel (see
+//! [`comfyui`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -24,6 +26,7 @@ use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg};
 use russh::ChannelMsg;
 
 mod client;
+mod comfyui;
 mod flood;
 mod soak;
 mod tools;
@@ -73,6 +76,11 @@ pub struct BenchArgs {
     /// leaks.
     #[arg(long, value_delimiter = ',', value_name = "OPS")]
     soak_ops: Vec<String>,
+    /// The instance's ComfyUI over `ssh -L` instead: prompts per second at
+    /// time scale 0 over one tunnel (`--cycles` prompts), and the server's
+    /// RSS with 100 tunnels held (see [`comfyui`]).
+    #[arg(long)]
+    comfyui: bool,
     /// Floods instead: hold each flood a hostile client can make and time
     /// a new client meanwhile (see [`flood`]).
     #[arg(long)]
@@ -325,6 +333,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.floods {
         return flood::run(&args, &key).await;
+    }
+    if args.comfyui {
+        return comfyui::run(&args, &key).await;
     }
     let mut servers = vec![start_fakessh(&[])?];
     if args.sshd.exists() {
