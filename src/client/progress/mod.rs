@@ -515,3 +515,6 @@ pub fn parse_bytes(tool: Tool, bytes: &[u8]) -> Vec<Event> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod pinned_tests;

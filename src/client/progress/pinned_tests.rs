@@ -1,0 +1,154 @@
+//! The parsers' events on every capture, pinned: each file of
+//! `tests/fixtures/captures/` parsed by its tool's parser and by the
+//! [`AutoParser`], written once as JSON lines under `tests/fixtures/parse/`
+//! (`NAME.TOOL.jsonl`, `NAME.auto.jsonl`), so a faster parser must emit
+//! exactly what the slower one did. `FAKESSH_BLESS_PARSE=1 cargo test
+//! pinned` rewrites the expectations (only when a change is meant).
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+const BLESS: &str = "FAKESSH_BLESS_PARSE";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The tool a capture's name says made it (`wget_dot_ok.err` -> wget).
+fn tool_of(name: &str) -> Option<Tool> {
+    match name.split('_').next()? {
+        "civ" => Some(Tool::Civitdl),
+        "wget" => Some(Tool::Wget),
+        "curl" => Some(Tool::Curl),
+        "hf" | "hf2" => Some(Tool::Hf),
+        "git" => Some(Tool::Git),
+        "aria" => Some(Tool::Aria2c),
+        _ => None,
+    }
+}
+
+/// Every capture with output in it (not the `.rc` exit codes), sorted.
+fn captures() -> Vec<(String, Tool, Vec<u8>)> {
+    let dir = fixtures().join("captures");
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the captures directory")
+        .map(|e| e.expect("a directory entry").file_name())
+        .filter_map(|n| n.into_string().ok())
+        .filter(|n| [".out", ".err", ".tty"].iter().any(|ext| n.ends_with(ext)))
+        .filter_map(|n| {
+            let tool = tool_of(&n)?;
+            let bytes = std::fs::read(dir.join(&n)).expect("a capture");
+            Some((n, tool, bytes))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The two parsers each capture is pinned with: its tool's, and auto.
+fn modes(tool: Tool) -> [&'static str; 2] {
+    [tool.name(), "auto"]
+}
+
+fn parser(mode: &str) -> Box<dyn Parser> {
+    cli::choose_parser(mode, None).expect("a known parser")
+}
+
+fn jsonl(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("an event serializes") + "\n")
+        .collect()
+}
+
+/// Feeds `bytes` in chunks of `chunk` bytes (0: all at once).
+fn parse_chunked(parser: Box<dyn Parser>, bytes: &[u8], chunk: usize) -> Vec<Event> {
+    let mut stream = ProgressStream::new(parser);
+    let mut out = Vec::new();
+    if chunk == 0 {
+        stream.push(bytes, &mut out);
+    } else {
+        for c in bytes.chunks(chunk) {
+            stream.push(c, &mut out);
+        }
+    }
+    stream.finish(&mut out);
+    out
+}
+
+fn expected_path(name: &str, mode: &str) -> PathBuf {
+    fixtures()
+        .join("parse")
+        .join(format!("{name}.{mode}.jsonl"))
+}
+
+#[test]
+fn pinned_every_capture_parses_to_its_pinned_events() {
+    let bless = std::env::var_os(BLESS).is_some();
+    if bless {
+        std::fs::create_dir_all(fixtures().join("parse")).expect("the parse directory");
+    }
+    let mut differ = Vec::new();
+    for (name, tool, bytes) in captures() {
+        for mode in modes(tool) {
+            let got = jsonl(&parse_chunked(parser(mode), &bytes, 0));
+            let path = expected_path(&name, mode);
+            if bless {
+                std::fs::write(&path, &got).expect("writing an expectation");
+                continue;
+            }
+            match std::fs::read_to_string(&path) {
+                Ok(want) if want == got => {}
+                Ok(_) => differ.push(format!("{name} ({mode}) differs")),
+                Err(e) => differ.push(format!("{}: {e} (bless with {BLESS}=1)", path.display())),
+            }
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn pinned_no_expectation_is_left_without_its_capture() {
+    let names: Vec<String> = captures()
+        .into_iter()
+        .flat_map(|(n, tool, _)| {
+            [
+                format!("{n}.{}.jsonl", tool.name()),
+                format!("{n}.auto.jsonl"),
+            ]
+        })
+        .collect();
+    let stale: Vec<String> = std::fs::read_dir(fixtures().join("parse"))
+        .expect("the parse directory")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".jsonl") && !names.contains(n))
+        .collect();
+    assert!(stale.is_empty(), "stale expectations: {stale:?}");
+}
+
+#[test]
+fn pinned_chunk_boundaries_change_nothing() {
+    for (name, tool, bytes) in captures() {
+        for chunk in [1, 7, 4096] {
+            for mode in modes(tool) {
+                let whole = parse_chunked(parser(mode), &bytes, 0);
+                let parts = parse_chunked(parser(mode), &bytes, chunk);
+                assert_eq!(parts, whole, "{name} ({mode}) in {chunk}-byte chunks");
+            }
+        }
+    }
+}
+
+#[test]
+fn pinned_the_cli_prints_the_pinned_lines() {
+    for (name, tool, bytes) in captures() {
+        for mode in modes(tool) {
+            let mut out = Vec::new();
+            let n = cli::run(mode, None, &bytes[..], &mut out).expect("the cli runs");
+            let want = std::fs::read_to_string(expected_path(&name, mode)).unwrap_or_default();
+            assert_eq!(String::from_utf8_lossy(&out), want, "{name} ({mode})");
+            assert_eq!(n, want.lines().count(), "{name} ({mode})");
+        }
+    }
+}
