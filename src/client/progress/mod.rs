@@ -17,6 +17,7 @@ mod aria2c;
 mod civitdl;
 pub mod cli;
 mod curl;
+mod cursor;
 mod git;
 mod hf;
 mod lines;

@@ -152,3 +152,39 @@ fn pinned_the_cli_prints_the_pinned_lines() {
         }
     }
 }
+
+/// Every line of every capture, and variants of each made to trip a fast
+/// scan (cut short, digits and spaces swapped for Unicode ones, colons and
+/// brackets added): what a scan is checked against its regex on.
+pub(super) fn sample_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    for (_, _, bytes) in captures() {
+        let mut s = LineSplitter::new();
+        s.push(&bytes, |l| lines.push(l.to_string()));
+        s.finish(|l| lines.push(l.to_string()));
+    }
+    lines.sort();
+    lines.dedup();
+    let mut out = Vec::new();
+    for l in &lines {
+        if l.len() < 300 {
+            out.extend(
+                l.char_indices()
+                    .map(|(i, _)| l[..i].to_string())
+                    .chain(l.char_indices().map(|(i, _)| l[i..].to_string())),
+            );
+        }
+        out.push(l.replace(|c: char| c.is_ascii_digit(), "٣"));
+        out.push(l.replacen(|c: char| c.is_ascii_digit(), "٣", 1));
+        out.push(l.replace(' ', "\u{a0}"));
+        out.push(l.replacen(' ', "\u{2003}", 2));
+        out.push(l.replace(':', "::"));
+        out.push(format!("a: {l}"));
+        out.push(format!("{l} x]"));
+        out.push(format!("{l}\n{l}"));
+        out.push(l.replace('|', "||"));
+        out.push(l.replace(']', ""));
+        out.push(l.clone());
+    }
+    out
+}
