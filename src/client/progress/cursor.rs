@@ -48,7 +48,10 @@ fn is_space(b: u8) -> bool {
 impl<'a> Cursor<'a> {
     /// A cursor at byte `at` of `s` (a character boundary).
     pub(crate) fn new(s: &'a str, at: usize) -> Self {
-        Cursor { s, i: at.min(s.len()) }
+        Cursor {
+            s,
+            i: at.min(s.len()),
+        }
     }
 
     /// The byte offset reached.

@@ -25,6 +25,7 @@ mod status;
 mod tqdm;
 mod units;
 mod wget;
+mod wget_scan;
 
 use std::fmt;
 use std::str::FromStr;

@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::Step;
 use super::units::{clip, common_error, parse_size, percent};
+use super::wget_scan::{self, Bar};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static START: LazyLock<Regex> = LazyLock::new(|| {
@@ -55,6 +57,22 @@ pub(crate) fn is_wget_line(line: &str) -> bool {
         || line.starts_with("wget: ")
         || BAR.is_match(line)
         || DOTS.is_match(line)
+}
+
+/// The bar regex's groups: the reference [`wget_scan::bar`] must agree
+/// with, and its fallback.
+pub(crate) fn bar_by_regex(line: &str) -> Option<Bar<'_>> {
+    let c = BAR.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Bar {
+        name: text("name")?,
+        pct: text("pct"),
+        size: text("size")?,
+        rate: text("rate")?,
+        unit: text("unit")?,
+        kind: text("kind"),
+        t: text("t"),
+    })
 }
 
 /// Parser state for one wget run.
@@ -106,21 +124,21 @@ impl WgetParser {
         }
     }
 
-    fn bar(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
+    fn bar(&mut self, c: &Bar<'_>, out: &mut Vec<Event>) {
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
-        p.downloaded = Some(c["size"].to_string());
-        p.downloaded_bytes = parse_size(&c["size"], true);
-        if &c["rate"] != "--.-" {
-            p.speed = Some(format!("{}{}", &c["rate"], &c["unit"]));
+        p.percent = c.pct.and_then(percent);
+        p.downloaded = Some(c.size.to_string());
+        p.downloaded_bytes = parse_size(c.size, true);
+        if c.rate != "--.-" {
+            p.speed = Some(format!("{}{}", c.rate, c.unit));
         }
-        match c.name("kind").map(|m| m.as_str()) {
-            Some("eta") => p.eta = c.name("t").map(|m| m.as_str().trim().to_string()),
-            Some("in") => p.elapsed = c.name("t").map(|m| m.as_str().trim().to_string()),
+        match c.kind {
+            Some("eta") => p.eta = c.t.map(|t| t.trim().to_string()),
+            Some("in") => p.elapsed = c.t.map(|t| t.trim().to_string()),
             _ => {}
         }
         if p.filename.is_none() {
-            let name = c["name"].trim();
+            let name = c.name.trim();
             if !name.is_empty() {
                 p.filename = Some(name.to_string());
             }
@@ -187,11 +205,19 @@ impl Parser for WgetParser {
         if line.trim().is_empty() {
             return;
         }
-        if let Some(c) = DOTS.captures(line) {
-            return self.dots(&c, out);
+        // `K ` is in every dot row: without it the regex cannot match.
+        if memchr::memmem::find(line.as_bytes(), b"K ").is_some() {
+            if let Some(c) = DOTS.captures(line) {
+                return self.dots(&c, out);
+            }
         }
-        if let Some(c) = BAR.captures(line) {
-            return self.bar(&c, out);
+        let bar = match wget_scan::bar(line) {
+            Step::Match(bar) => Some(bar),
+            Step::Fail => None,
+            Step::Unsure => bar_by_regex(line),
+        };
+        if let Some(bar) = bar {
+            return self.bar(&bar, out);
         }
         if let Some(e) = common_error(line) {
             out.push(e);
@@ -360,6 +386,22 @@ mod tests {
             p.parse_line(line, &mut out);
         }
         assert!(out.iter().any(|e| matches!(e, Event::Progress(_))));
+    }
+
+    #[test]
+    fn the_bar_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match wget_scan::bar(&line) {
+                Step::Match(bar) => {
+                    decided += 1;
+                    assert_eq!(Some(bar), bar_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, bar_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
     }
 
     #[test]
