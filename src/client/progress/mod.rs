@@ -19,6 +19,7 @@ pub mod cli;
 mod curl;
 mod cursor;
 mod git;
+mod git_scan;
 mod hf;
 mod lines;
 mod status;
