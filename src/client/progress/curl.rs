@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::curl_scan;
+use super::cursor::Step;
 use super::units::{clip, common_error, curl_message_kind, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -25,6 +27,17 @@ static ERROR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"curl: \((\d+)\) (.*)$").expect("curl error regex"));
 static HTTP_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"returned error: (\d{3})").expect("curl code regex"));
+
+/// The meter regex's twelve groups: the reference [`curl_scan::meter`]
+/// must agree with, and its fallback.
+pub(crate) fn meter_by_regex(line: &str) -> Option<[&str; 12]> {
+    let c = METER.captures(line)?;
+    let mut groups = [""; 12];
+    for (i, g) in groups.iter_mut().enumerate() {
+        *g = c.get(i + 1)?.as_str();
+    }
+    Some(groups)
+}
 
 /// Parser state for one curl run.
 #[derive(Debug, Default)]
@@ -54,22 +67,28 @@ impl Parser for CurlParser {
             Some(i) => (&raw[..i], Some(&raw[i..])),
             None => (raw, None),
         };
-        if let Some(c) = METER.captures(meter) {
+        let row = match curl_scan::meter(meter) {
+            Step::Match(g) => Some(g),
+            Step::Fail => None,
+            Step::Unsure => meter_by_regex(meter),
+        };
+        if let Some(c) = row {
             self.start(out);
-            let total = &c[2];
+            // c[i] is the regex's group i + 1
+            let total = c[1];
             let total_known = total != "0";
-            let speed = &c[12];
+            let speed = c[11];
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: percent(&c[3]).filter(|_| total_known),
-                downloaded: Some(c[4].to_string()),
+                percent: percent(c[2]).filter(|_| total_known),
+                downloaded: Some(c[3].to_string()),
                 total: total_known.then(|| total.to_string()),
                 speed: Some(format!("{speed}B/s")),
-                eta: known_time(&c[11]),
-                elapsed: known_time(&c[10]),
+                eta: known_time(c[10]),
+                elapsed: known_time(c[9]),
                 filename: None,
                 name: None,
-                downloaded_bytes: parse_size(&c[4], true),
+                downloaded_bytes: parse_size(c[3], true),
                 total_bytes: total_known.then(|| parse_size(total, true)).flatten(),
             }));
         } else if let Some(c) = HASH_BAR.captures(meter.trim_end()) {
@@ -107,5 +126,26 @@ impl Parser for CurlParser {
             _ => (curl_message_kind(text).unwrap_or(ErrorKind::Other), None),
         };
         out.push(Event::error(kind, code, clip(message)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_meter_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match curl_scan::meter(&line) {
+                Step::Match(g) => {
+                    decided += 1;
+                    assert_eq!(Some(g), meter_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, meter_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 100, "the scan decided only {decided} samples");
     }
 }

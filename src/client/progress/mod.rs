@@ -17,6 +17,7 @@ mod aria2c;
 mod civitdl;
 pub mod cli;
 mod curl;
+mod curl_scan;
 mod cursor;
 mod git;
 mod git_scan;
