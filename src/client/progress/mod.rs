@@ -14,6 +14,7 @@
 //! ```
 
 mod aria2c;
+mod aria2c_scan;
 mod civitdl;
 pub mod cli;
 mod curl;
