@@ -163,6 +163,41 @@ pub(super) fn sample_lines() -> Vec<String> {
         s.push(&bytes, |l| lines.push(l.to_string()));
         s.finish(|l| lines.push(l.to_string()));
     }
+    // shapes the captures lack: the bench's mixed log, odd spacing, edges
+    lines.extend(
+        [
+            "Model:  35%|#######             | 50M/144M [00:03<00:02, 41.2MB/s]",
+            "model.safetensors:  52%|██████████          | 10.5M/20.0M [00:01<00:00, 9.83MB/s]",
+            "a:b: 5%|x| 1/2 [00:00<00:01, 1it/s]",
+            "a: 1234%|x| 1/2 [00:00<00:01, 1it/s]",
+            "vae.safetensors     35%[=========>          ] 100.2M  40.1MB/s    eta 2s     ",
+            "x 1234%[=>  ] 1M 2KB/s",
+            "x[=>  ] 1M --.-KB/s    in 0.2s",
+            "x  5%[=>  ] 1M 2 KB/s eta  ",
+            "x  5%[=>  ] 1M 2KKB/s",
+            "  1234K .......... .......... .......... .......... ..........  35% 39.9M 1s",
+            "  0K .......... 1013 3s",
+            "  0K ..........  1% 1013K 3s extra",
+            " 10K ., .  5%  1.2 M=3s",
+            "  0K ..........\t 1% 1.0K 3s",
+            "  0K .......... .... 100% 1.0M=0.3s",
+            "  0K .. ..  1",
+            " 35 1000M   35  410M    0     0  40.1M      0  0:00:24  0:00:10  0:00:14 40.2M",
+            "100  1000  100  1000    0     0   1000      0  1d 02h  12h --:--:-- 1000",
+            "  5  100k    5 5120    0     0  1234k      0  123:45:67  0:00:01 --:--:--  1k",
+            "remote: Counting objects:  42% (22950/54643)",
+            "Receiving objects:  12% (6558/54643), 17.83 MiB | 35.65 MiB/s",
+            "Receiving objects:  12% (6558/54643), 17.83 MiB | 35.65 MiB",
+            "Resolving deltas: 100% (23178/23178), done.",
+            "remote:   3% (1/2)",
+            "[#19a86c 2.8MiB/5.7MiB(49%) CN:1 DL:2.8MiB ETA:1s]",
+            "[#zz] [#19a86c 2.8MiB/5.7MiB(49%) CN:1 DL:2.8MiB ETA:1s]",
+            "[#19a86c 2.8MiB/5.7MiB(49%) CN:x DL:2.8MiB]",
+            "[#19a86c 2.8MiB/5.7MiB(49%) SD:1] UL:0B]",
+            "*** [#e1ea6b 21MiB/22MiB(95%) CN:3 DL:11MiB]",
+        ]
+        .map(str::to_string),
+    );
     lines.sort();
     lines.dedup();
     let mut out = Vec::new();

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::cursor::Step;
 use super::units::{clip, common_error, parse_size, percent};
-use super::wget_scan::{self, Bar};
+use super::wget_scan::{self, Bar, Dots};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static START: LazyLock<Regex> = LazyLock::new(|| {
@@ -72,6 +72,24 @@ pub(crate) fn bar_by_regex(line: &str) -> Option<Bar<'_>> {
         unit: text("unit")?,
         kind: text("kind"),
         t: text("t"),
+    })
+}
+
+/// The dot-row regex's groups: the reference [`wget_scan::dots`] must
+/// agree with, and its fallback.
+pub(crate) fn dots_by_regex(line: &str) -> Option<Dots<'_>> {
+    // `K ` is in every dot row: without it the regex cannot match.
+    memchr::memmem::find(line.as_bytes(), b"K ")?;
+    let c = DOTS.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Dots {
+        off: text("off")?,
+        dots: text("dots")?,
+        pct: text("pct"),
+        rate: text("rate")?,
+        u: text("u")?,
+        el: text("el"),
+        eta: text("eta"),
     })
 }
 
@@ -146,9 +164,9 @@ impl WgetParser {
         out.push(Event::Progress(p));
     }
 
-    fn dots(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
-        let off_kb: u64 = c["off"].parse().unwrap_or(0);
-        let dots = &c["dots"];
+    fn dots(&mut self, c: &Dots<'_>, out: &mut Vec<Event>) {
+        let off_kb: u64 = c.off.parse().unwrap_or(0);
+        let dots = c.dots;
         let count = dots.chars().filter(|&ch| ch == '.' || ch == ',').count() as u64;
         let group = dots.split(' ').next().map_or(0, str::len);
         // The dot size: the step between this row and the previous (full)
@@ -161,7 +179,7 @@ impl WgetParser {
             }
         }
         self.prev_row = Some((off_kb, count));
-        let pct: Option<u64> = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        let pct: Option<u64> = c.pct.and_then(|m| m.parse().ok());
         let guess = match group {
             10 => 1024,
             16 => 8 * 1024,
@@ -189,12 +207,12 @@ impl WgetParser {
             got = if pct == Some(100) { t } else { got.min(t) };
         }
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
+        p.percent = c.pct.and_then(percent);
         p.downloaded = Some(human(got));
         p.downloaded_bytes = Some(got);
-        p.speed = Some(format!("{}{}B/s", &c["rate"], &c["u"]));
-        p.eta = c.name("eta").map(|m| m.as_str().to_string());
-        p.elapsed = c.name("el").map(|m| m.as_str().to_string());
+        p.speed = Some(format!("{}{}B/s", c.rate, c.u));
+        p.eta = c.eta.map(str::to_string);
+        p.elapsed = c.el.map(str::to_string);
         out.push(Event::Progress(p));
     }
 }
@@ -205,11 +223,13 @@ impl Parser for WgetParser {
         if line.trim().is_empty() {
             return;
         }
-        // `K ` is in every dot row: without it the regex cannot match.
-        if memchr::memmem::find(line.as_bytes(), b"K ").is_some() {
-            if let Some(c) = DOTS.captures(line) {
-                return self.dots(&c, out);
-            }
+        let dots = match wget_scan::dots(line) {
+            Step::Match(d) => Some(d),
+            Step::Fail => None,
+            Step::Unsure => dots_by_regex(line),
+        };
+        if let Some(d) = dots {
+            return self.dots(&d, out);
         }
         let bar = match wget_scan::bar(line) {
             Step::Match(bar) => Some(bar),
@@ -398,6 +418,22 @@ mod tests {
                     assert_eq!(Some(bar), bar_by_regex(&line), "{line:?}");
                 }
                 Step::Fail => assert_eq!(None, bar_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
+    }
+
+    #[test]
+    fn the_dots_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match wget_scan::dots(&line) {
+                Step::Match(d) => {
+                    decided += 1;
+                    assert_eq!(Some(d), dots_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, dots_by_regex(&line), "{line:?}"),
                 Step::Unsure => {}
             }
         }

@@ -129,3 +129,134 @@ fn tail(line: &str, q: usize) -> Step<Bar<'_>> {
     bar.t = Some(t);
     Step::Match(bar)
 }
+
+/// The dot-row regex's groups.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Dots<'a> {
+    /// The offset in KiB.
+    pub off: &'a str,
+    pub dots: &'a str,
+    pub pct: Option<&'a str>,
+    pub rate: &'a str,
+    /// `K`, `M`, `G` or empty.
+    pub u: &'a str,
+    /// Elapsed, after `=` (last row).
+    pub el: Option<&'a str>,
+    pub eta: Option<&'a str>,
+}
+
+/// `^\s*(?P<off>\d+)K (?P<dots>[.,][., ]*?)\s+(?:(?P<pct>\d{1,3})%\s+)?(?P<rate>[\d.]+)\s?(?P<u>[KMG]?)(?:\s*=(?P<el>\S+)|\s+(?P<eta>\S+))?\s*$`
+/// The lazy `dots` ends at the first space from which the rest matches;
+/// the rest is tried in the regex's order of preference.
+pub(crate) fn dots(line: &str) -> Step<Dots<'_>> {
+    let b = line.as_bytes();
+    if !line.is_ascii() || memchr::memchr(b'\n', b).is_some() {
+        return Step::Unsure;
+    }
+    let mut c = Cursor::new(line, 0);
+    step!(c.spaces(0));
+    let off = step!(c.digits(1, usize::MAX));
+    step!(c.literal("K "));
+    let d0 = c.pos();
+    if !matches!(b.get(d0), Some(b'.' | b',')) {
+        return Step::Fail;
+    }
+    let mut e = d0 + 1;
+    loop {
+        if b.get(e).is_some_and(|&x| is_space(x)) {
+            if let Some(mut found) = dots_rest(line, e) {
+                found.off = off;
+                found.dots = &line[d0..e];
+                return Step::Match(found);
+            }
+        }
+        match b.get(e) {
+            Some(b'.' | b',' | b' ') => e += 1,
+            _ => return Step::Fail,
+        }
+    }
+}
+
+/// `\s+(?:(\d{1,3})%\s+)?([\d.]+)\s?([KMG]?)(?:\s*=(\S+)|\s+(\S+))?\s*$` at `at`.
+fn dots_rest(line: &str, at: usize) -> Option<Dots<'_>> {
+    let b = line.as_bytes();
+    let mut c = Cursor::new(line, at);
+    if c.spaces(1) != Step::Match(()) {
+        return None;
+    }
+    // the percentage group, when its digits, `%` and spaces are all there
+    let mut pct = None;
+    let before = c.pos();
+    if let Step::Match(d) = c.digits(1, 3) {
+        if c.byte(b'%') == Step::Match(()) && c.spaces(1) == Step::Match(()) {
+            pct = Some(d);
+        } else {
+            c = Cursor::new(line, before);
+        }
+    } else {
+        c = Cursor::new(line, before);
+    }
+    let Step::Match(rate) = c.run(|x| x.is_ascii_digit() || x == b'.', 1) else {
+        return None;
+    };
+    let after_rate = c.pos();
+    // `\s?` and `[KMG]?` are greedy: taken first, then given back.
+    let space = usize::from(b.get(after_rate).is_some_and(|&x| is_space(x)));
+    for s in [space, 0] {
+        let u_at = after_rate + s;
+        let unit = usize::from(matches!(b.get(u_at), Some(b'K' | b'M' | b'G')));
+        for u in [unit, 0] {
+            let tail = u_at + u;
+            let found = |el, eta| Dots {
+                off: "",
+                dots: "",
+                pct,
+                rate,
+                u: &line[u_at..tail],
+                el,
+                eta,
+            };
+            if let Some(el) = word_to_end(line, tail, Some(b'='), 0) {
+                return Some(found(Some(el), None));
+            }
+            if let Some(eta) = word_to_end(line, tail, None, 1) {
+                return Some(found(None, Some(eta)));
+            }
+            if only_spaces(&b[tail..]) {
+                return Some(found(None, None));
+            }
+            if s == 0 && u == 0 {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// `\s{min,}` (then the `mark` byte, when given) then `(\S+)\s*$` at `at`:
+/// the word.
+fn word_to_end(line: &str, at: usize, mark: Option<u8>, min: usize) -> Option<&str> {
+    let b = line.as_bytes();
+    let mut i = at;
+    while b.get(i).is_some_and(|&x| is_space(x)) {
+        i += 1;
+    }
+    if i - at < min {
+        return None;
+    }
+    if let Some(m) = mark {
+        if b.get(i) != Some(&m) {
+            return None;
+        }
+        i += 1;
+    }
+    let start = i;
+    while b.get(i).is_some_and(|&x| !is_space(x)) {
+        i += 1;
+    }
+    (i > start && only_spaces(&b[i..])).then(|| &line[start..i])
+}
+
+fn only_spaces(b: &[u8]) -> bool {
+    b.iter().all(|&x| is_space(x))
+}
