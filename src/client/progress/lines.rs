@@ -256,6 +256,49 @@ mod tests {
         assert_eq!(lens, [1000, 2]);
     }
 
+    /// Lines as the byte-at-a-time state machine alone splits them (the
+    /// splitter before its memchr fast path).
+    fn split_bytewise(input: &[u8], max_line: usize) -> Vec<String> {
+        let mut s = LineSplitter::with_max_line(max_line);
+        let mut out = Vec::new();
+        let mut on_line = |l: &str| out.push(l.to_string());
+        for &b in input {
+            s.push_byte(b, &mut on_line);
+        }
+        s.finish(on_line);
+        out
+    }
+
+    #[test]
+    fn the_fast_path_splits_as_the_byte_machine_does() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/captures");
+        let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect();
+        inputs.extend([
+            b"a\x1b[31mb\r\n\x1b]0;t\x07c\rd\n\n\x1b\x1b[\r\r\n\nz".to_vec(),
+            b"\x1b]0;a\x1b\\b\x1b]x\ny\x1bQz\r".to_vec(),
+            [&"abc\u{2588}def\u{2588}\rgh".as_bytes()[..], b"\xff\n"].concat(),
+            [b"x".repeat(40), b"\r\n".to_vec(), b"y".repeat(3)].concat(),
+        ]);
+        inputs.push([b"ab".as_slice(), &[0xe2, 0x96], b"\n\xe2\x96\x88\n"].concat());
+        for input in &inputs {
+            for max_line in [1, 4, 5, 16, DEFAULT_MAX_LINE] {
+                let want = split_bytewise(input, max_line);
+                for chunk in [1, 2, 3, 64, 4096, usize::MAX] {
+                    let mut s = LineSplitter::with_max_line(max_line);
+                    let mut got = Vec::new();
+                    for c in input.chunks(chunk.min(input.len().max(1))) {
+                        s.push(c, |l| got.push(l.to_string()));
+                    }
+                    s.finish(|l| got.push(l.to_string()));
+                    assert_eq!(got, want, "max {max_line}, chunks of {chunk}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn invalid_utf8_is_replaced_not_fatal() {
         assert_eq!(split(&[b"a\xff\xfeb\n"]), ["a\u{fffd}\u{fffd}b"]);

@@ -411,7 +411,8 @@ impl AutoParser {
             Some(Tool::Git)
         } else if l.starts_with("Downloading '") {
             Some(Tool::Hf)
-        } else if l.contains("] Downloading ") && l.ends_with("item(s)") {
+        } else if l.ends_with("item(s)") && l.contains("] Downloading ") {
+            // the cheap end test first: this runs on every line
             Some(Tool::Aria2c)
         } else {
             None
