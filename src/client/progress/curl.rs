@@ -39,6 +39,15 @@ pub(crate) fn meter_by_regex(line: &str) -> Option<[&str; 12]> {
     Some(groups)
 }
 
+fn error_by_regex(message: &str) -> Option<(&str, &str)> {
+    let c = ERROR.captures(message)?;
+    Some((c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
+fn http_code_by_regex(text: &str) -> Option<&str> {
+    Some(HTTP_CODE.captures(text)?.get(1)?.as_str())
+}
+
 /// Parser state for one curl run.
 #[derive(Debug, Default)]
 pub(crate) struct CurlParser {
@@ -107,15 +116,24 @@ impl Parser for CurlParser {
             }
             return;
         };
-        let Some(c) = ERROR.captures(message) else {
+        let found = match curl_scan::error(message) {
+            Step::Match(v) => Some(v),
+            Step::Fail => None,
+            Step::Unsure => error_by_regex(message),
+        };
+        let Some((n, text)) = found else {
             return;
         };
-        let n: u32 = c[1].parse().unwrap_or(0);
-        let text = &c[2];
+        let n: u32 = n.parse().unwrap_or(0);
         let (kind, code) = match n {
             22 => (
                 ErrorKind::Http,
-                HTTP_CODE.captures(text).and_then(|m| m[1].parse().ok()),
+                match curl_scan::http_code(text) {
+                    Step::Match(code) => Some(code),
+                    Step::Fail => None,
+                    Step::Unsure => http_code_by_regex(text),
+                }
+                .and_then(|code| code.parse().ok()),
             ),
             6 => (ErrorKind::Dns, None),
             7 => (ErrorKind::Refused, None),
@@ -147,5 +165,26 @@ mod tests {
             }
         }
         assert!(decided > 100, "the scan decided only {decided} samples");
+    }
+
+    #[test]
+    fn the_error_scans_agree_with_their_regexes() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match curl_scan::error(&line) {
+                Step::Match(v) => {
+                    decided += 1;
+                    assert_eq!(Some(v), error_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, error_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+            match curl_scan::http_code(&line) {
+                Step::Match(v) => assert_eq!(Some(v), http_code_by_regex(&line), "{line:?}"),
+                Step::Fail => assert_eq!(None, http_code_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 20, "the scan decided only {decided} samples");
     }
 }

@@ -2,7 +2,7 @@
 //! [`super::curl`]'s `METER` regex: [`meter`] captures its twelve groups, or
 //! says it is not sure (a non-ASCII line, a `\n`) and the regex decides.
 
-use super::cursor::{step, Cursor, Step};
+use super::cursor::{after_literal, step, Cursor, Step};
 
 /// What each of the twelve columns is.
 #[derive(Clone, Copy)]
@@ -70,4 +70,18 @@ fn time<'a>(c: &mut Cursor<'a>, line: &'a str) -> Step<&'a str> {
         _ => return Step::Fail,
     }
     Step::Match(&line[start..c.pos()])
+}
+
+/// `curl: \((\d+)\) (.*)$`: the error number and message.
+pub(crate) fn error(line: &str) -> Step<(&str, &str)> {
+    after_literal(line, "curl: (", |mut c| {
+        let n = step!(c.digits(1, usize::MAX));
+        step!(c.literal(") "));
+        Step::Match((n, c.rest()))
+    })
+}
+
+/// `returned error: (\d{3})`: the HTTP code.
+pub(crate) fn http_code(text: &str) -> Step<&str> {
+    after_literal(text, "returned error: ", |mut c| c.digits_exactly(3))
 }

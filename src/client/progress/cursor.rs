@@ -163,3 +163,47 @@ impl<'a> Cursor<'a> {
         &self.s[start..self.i]
     }
 }
+
+/// An unanchored `LIT...` regex, scanned: `rest` tried just after each
+/// `lit` in turn (the leftmost match wins, as in the regex), on ASCII lines
+/// without `\n` only (else `Unsure`). `lit` must not overlap itself.
+pub(crate) fn after_literal<'a, T>(
+    line: &'a str,
+    lit: &str,
+    mut rest: impl FnMut(Cursor<'a>) -> Step<T>,
+) -> Step<T> {
+    let b = line.as_bytes();
+    if !line.is_ascii() || memchr::memchr(b'\n', b).is_some() {
+        return Step::Unsure;
+    }
+    for at in memchr::memmem::find_iter(b, lit.as_bytes()) {
+        match rest(Cursor::new(line, at + lit.len())) {
+            Step::Fail => continue,
+            found => return found,
+        }
+    }
+    Step::Fail
+}
+
+impl<'a> Cursor<'a> {
+    /// The rest of the line, consumed.
+    pub(crate) fn rest(&mut self) -> &'a str {
+        let r = &self.s[self.i..];
+        self.i = self.s.len();
+        r
+    }
+
+    /// `\d{n}` followed by anything: exactly `n` digits, not checking what
+    /// follows.
+    pub(crate) fn digits_exactly(&mut self, n: usize) -> Step<&'a str> {
+        let b = self.s.as_bytes();
+        let end = self.i + n;
+        if end <= b.len() && b[self.i..end].iter().all(u8::is_ascii_digit) {
+            let d = &self.s[self.i..end];
+            self.i = end;
+            Step::Match(d)
+        } else {
+            Step::Fail
+        }
+    }
+}

@@ -93,6 +93,35 @@ pub(crate) fn dots_by_regex(line: &str) -> Option<Dots<'_>> {
     })
 }
 
+/// The scan's answer, or the regex's when the scan is not sure.
+fn scanned<'a, T>(scan: Step<T>, regex: impl FnOnce() -> Option<T>) -> Option<T> {
+    match scan {
+        Step::Match(v) => Some(v),
+        Step::Fail => None,
+        Step::Unsure => regex(),
+    }
+}
+
+/// The status line's code and reason.
+fn response(line: &str) -> Option<(&str, &str)> {
+    scanned(wget_scan::response(line), || response_by_regex(line))
+}
+
+fn response_by_regex(line: &str) -> Option<(&str, &str)> {
+    let c = RESPONSE.captures(line)?;
+    Some((c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
+/// `ERROR 404: Not Found.`'s code and text.
+fn http_error(line: &str) -> Option<(&str, &str)> {
+    scanned(wget_scan::http_error(line), || http_error_by_regex(line))
+}
+
+fn http_error_by_regex(line: &str) -> Option<(&str, &str)> {
+    let c = HTTP_ERROR.captures(line)?;
+    Some((c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
 /// Parser state for one wget run.
 #[derive(Debug, Default)]
 pub(crate) struct WgetParser {
@@ -277,9 +306,9 @@ impl Parser for WgetParser {
                     clip(&format!("wget: connecting to {host} failed: {why}")),
                 ));
             }
-        } else if let Some(c) = RESPONSE.captures(line) {
-            let code = c[1].parse().unwrap_or(0);
-            let text = c[2].trim().to_string();
+        } else if let Some((code, text)) = response(line) {
+            let code = code.parse().unwrap_or(0);
+            let text = text.trim().to_string();
             self.last_reason = Some(text.clone());
             out.push(Event::HttpResponse { code, text });
         } else if let Some(c) = LENGTH.captures(line) {
@@ -313,12 +342,12 @@ impl Parser for WgetParser {
                 filename: Some(c[2].to_string()),
                 size: c[1].parse().ok(),
             });
-        } else if let Some(c) = HTTP_ERROR.captures(line) {
-            let code: u16 = c[1].parse().unwrap_or(0);
+        } else if let Some((code, text)) = http_error(line) {
+            let code: u16 = code.parse().unwrap_or(0);
             out.push(Event::error(
                 ErrorKind::Http,
                 Some(code),
-                format!("wget: ERROR {code}: {}", &c[2]),
+                format!("wget: ERROR {code}: {text}"),
             ));
         } else if line.starts_with("Username/Password Authentication Failed") {
             let reason = self.last_reason.as_deref().unwrap_or("Unauthorized");
@@ -438,6 +467,27 @@ mod tests {
             }
         }
         assert!(decided > 500, "the scan decided only {decided} samples");
+    }
+
+    #[test]
+    fn the_response_and_error_scans_agree_with_their_regexes() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            for (scan, regex) in [
+                (wget_scan::response(&line), response_by_regex(&line)),
+                (wget_scan::http_error(&line), http_error_by_regex(&line)),
+            ] {
+                match scan {
+                    Step::Match(v) => {
+                        decided += 1;
+                        assert_eq!(Some(v), regex, "{line:?}");
+                    }
+                    Step::Fail => assert_eq!(None, regex, "{line:?}"),
+                    Step::Unsure => {}
+                }
+            }
+        }
+        assert!(decided > 100, "the scans decided only {decided} samples");
     }
 
     #[test]

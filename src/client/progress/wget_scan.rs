@@ -3,7 +3,7 @@
 //! or says it is not sure (a non-ASCII line, two `[`, a `\n`), and the
 //! regex decides.
 
-use super::cursor::{step, Cursor, Step};
+use super::cursor::{after_literal, step, Cursor, Step};
 
 /// The bar regex's groups.
 #[derive(Debug, PartialEq)]
@@ -259,4 +259,25 @@ fn word_to_end(line: &str, at: usize, mark: Option<u8>, min: usize) -> Option<&s
 
 fn only_spaces(b: &[u8]) -> bool {
     b.iter().all(|&x| is_space(x))
+}
+
+/// `request sent, awaiting response\.\.\. (\d{3})\s*(.*)$`: the code and
+/// the reason.
+pub(crate) fn response(line: &str) -> Step<(&str, &str)> {
+    after_literal(line, "request sent, awaiting response... ", |mut c| {
+        let code = step!(c.digits_exactly(3));
+        let _ = c.spaces(0);
+        Step::Match((code, c.rest()))
+    })
+}
+
+/// `ERROR (\d{3}): (.*?)\.?$`: the code and the text, without one final
+/// dot.
+pub(crate) fn http_error(line: &str) -> Step<(&str, &str)> {
+    after_literal(line, "ERROR ", |mut c| {
+        let code = step!(c.digits_exactly(3));
+        step!(c.literal(": "));
+        let text = c.rest();
+        Step::Match((code, text.strip_suffix('.').unwrap_or(text)))
+    })
 }
