@@ -16,6 +16,17 @@ pub(crate) enum Step<T> {
     Unsure,
 }
 
+impl<T> Step<T> {
+    /// The matched value, mapped.
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Step<U> {
+        match self {
+            Step::Match(v) => Step::Match(f(v)),
+            Step::Fail => Step::Fail,
+            Step::Unsure => Step::Unsure,
+        }
+    }
+}
+
 /// Stops a scan at the first step that is not a match.
 macro_rules! step {
     ($e:expr) => {

@@ -195,6 +195,17 @@ pub(super) fn sample_lines() -> Vec<String> {
             "[#19a86c 2.8MiB/5.7MiB(49%) CN:x DL:2.8MiB]",
             "[#19a86c 2.8MiB/5.7MiB(49%) SD:1] UL:0B]",
             "*** [#e1ea6b 21MiB/22MiB(95%) CN:3 DL:11MiB]",
+            "--2026-11-26 09:47:35--  (try: 2)  https://h/f",
+            "--2026-11-26 09:47:35--  (try:12) https://h/f",
+            "--2026-11-26 09:47:35--  (try:x)  https://h/f",
+            "--2026-11-26 09:47:35--  (try: 2)",
+            "--20261-11-26 09:47:35--  https://h/f",
+            "--2026-11-26 09:47:35--",
+            "HTTP request sent, awaiting response... 4040x",
+            "request sent, awaiting response... 40 request sent, awaiting response... 401 No",
+            "x ERROR 40: y ERROR 500: Internal.. ",
+            "curl: (x) curl: (7) Failed to connect",
+            "curl: (22) The requested URL returned error: 4041",
         ]
         .map(str::to_string),
     );

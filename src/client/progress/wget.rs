@@ -49,7 +49,7 @@ static DOTS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether a line looks like wget's (for output-based detection).
 pub(crate) fn is_wget_line(line: &str) -> bool {
-    START.is_match(line)
+    start(line).is_some()
         || line.starts_with("Resolving ")
         || line.starts_with("Connecting to ")
         || line.starts_with("HTTP request sent")
@@ -100,6 +100,16 @@ fn scanned<'a, T>(scan: Step<T>, regex: impl FnOnce() -> Option<T>) -> Option<T>
         Step::Fail => None,
         Step::Unsure => regex(),
     }
+}
+
+/// A request's first line: `Some(Some(N))` on a retry's `(try: N)`.
+fn start(line: &str) -> Option<Option<&str>> {
+    scanned(wget_scan::start(line), || start_by_regex(line))
+}
+
+fn start_by_regex(line: &str) -> Option<Option<&str>> {
+    let c = START.captures(line)?;
+    Some(c.get(1).map(|m| m.as_str()))
 }
 
 /// The status line's code and reason.
@@ -270,10 +280,10 @@ impl Parser for WgetParser {
         }
         if let Some(e) = common_error(line) {
             out.push(e);
-        } else if let Some(c) = START.captures(line) {
+        } else if let Some(attempt) = start(line) {
             self.prev_row = None;
             self.dot_bytes = None;
-            if let Some(n) = c.get(1).and_then(|m| m.as_str().parse().ok()) {
+            if let Some(n) = attempt.and_then(|m| m.parse().ok()) {
                 out.push(Event::Retrying { attempt: Some(n) });
             } else {
                 self.filename = None;
@@ -476,6 +486,10 @@ mod tests {
             for (scan, regex) in [
                 (wget_scan::response(&line), response_by_regex(&line)),
                 (wget_scan::http_error(&line), http_error_by_regex(&line)),
+                (
+                    wget_scan::start(&line).map(|n| (n.unwrap_or("-"), "")),
+                    start_by_regex(&line).map(|n| (n.unwrap_or("-"), "")),
+                ),
             ] {
                 match scan {
                     Step::Match(v) => {

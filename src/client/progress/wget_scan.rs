@@ -281,3 +281,34 @@ pub(crate) fn http_error(line: &str) -> Step<(&str, &str)> {
         Step::Match((code, text.strip_suffix('.').unwrap_or(text)))
     })
 }
+
+/// `^--\d{4}-\d\d-\d\d \d\d:\d\d:\d\d--\s+(?:\(try:\s*(\d+)\)\s+)?`: a
+/// request's first line, with its `(try: N)` when it is a retry.
+pub(crate) fn start(line: &str) -> Step<Option<&str>> {
+    let b = line.as_bytes();
+    if !line.is_ascii() || memchr::memchr(b'\n', b).is_some() {
+        return Step::Unsure;
+    }
+    let mut c = Cursor::new(line, 0);
+    step!(c.literal("--"));
+    for (n, sep) in [(4, b'-'), (2, b'-'), (2, b' '), (2, b':'), (2, b':')] {
+        step!(c.digits(n, n));
+        step!(c.byte(sep));
+    }
+    step!(c.digits(2, 2));
+    step!(c.literal("--"));
+    step!(c.spaces(1));
+    let mut retry = Cursor::new(line, c.pos());
+    let attempt = (|| {
+        step!(retry.literal("(try:"));
+        step!(retry.spaces(0));
+        let n = step!(retry.digits(1, usize::MAX));
+        step!(retry.byte(b')'));
+        step!(retry.spaces(1));
+        Step::Match(n)
+    })();
+    Step::Match(match attempt {
+        Step::Match(n) => Some(n),
+        _ => None,
+    })
+}
