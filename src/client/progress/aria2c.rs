@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::aria2c_scan::{self, Readout};
-use super::cursor::Step;
+use super::cursor::scanned;
 use super::units::{clip, common_error, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -46,11 +46,7 @@ impl Parser for Aria2cParser {
         if line.is_empty() {
             return;
         }
-        let readout = match aria2c_scan::readout(line) {
-            Step::Match(r) => Some(r),
-            Step::Fail => None,
-            Step::Unsure => readout_by_regex(line),
-        };
+        let readout = scanned(aria2c_scan::readout(line), || readout_by_regex(line));
         if let Some(c) = readout {
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
@@ -104,6 +100,7 @@ impl Parser for Aria2cParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::progress::cursor::Step;
 
     #[test]
     fn the_readout_scan_agrees_with_the_regex_on_every_sample() {

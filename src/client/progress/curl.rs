@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::curl_scan;
-use super::cursor::Step;
+use super::cursor::scanned;
 use super::units::{clip, common_error, curl_message_kind, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -76,11 +76,7 @@ impl Parser for CurlParser {
             Some(i) => (&raw[..i], Some(&raw[i..])),
             None => (raw, None),
         };
-        let row = match curl_scan::meter(meter) {
-            Step::Match(g) => Some(g),
-            Step::Fail => None,
-            Step::Unsure => meter_by_regex(meter),
-        };
+        let row = scanned(curl_scan::meter(meter), || meter_by_regex(meter));
         if let Some(c) = row {
             self.start(out);
             // c[i] is the regex's group i + 1
@@ -116,11 +112,7 @@ impl Parser for CurlParser {
             }
             return;
         };
-        let found = match curl_scan::error(message) {
-            Step::Match(v) => Some(v),
-            Step::Fail => None,
-            Step::Unsure => error_by_regex(message),
-        };
+        let found = scanned(curl_scan::error(message), || error_by_regex(message));
         let Some((n, text)) = found else {
             return;
         };
@@ -128,12 +120,8 @@ impl Parser for CurlParser {
         let (kind, code) = match n {
             22 => (
                 ErrorKind::Http,
-                match curl_scan::http_code(text) {
-                    Step::Match(code) => Some(code),
-                    Step::Fail => None,
-                    Step::Unsure => http_code_by_regex(text),
-                }
-                .and_then(|code| code.parse().ok()),
+                scanned(curl_scan::http_code(text), || http_code_by_regex(text))
+                    .and_then(|code| code.parse().ok()),
             ),
             6 => (ErrorKind::Dns, None),
             7 => (ErrorKind::Refused, None),
@@ -150,6 +138,7 @@ impl Parser for CurlParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::progress::cursor::Step;
 
     #[test]
     fn the_meter_scan_agrees_with_the_regex_on_every_sample() {

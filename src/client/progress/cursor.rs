@@ -18,12 +18,22 @@ pub(crate) enum Step<T> {
 
 impl<T> Step<T> {
     /// The matched value, mapped.
+    #[cfg(test)]
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Step<U> {
         match self {
             Step::Match(v) => Step::Match(f(v)),
             Step::Fail => Step::Fail,
             Step::Unsure => Step::Unsure,
         }
+    }
+}
+
+/// The scan's answer, or the regex's when the scan is not sure.
+pub(crate) fn scanned<T>(scan: Step<T>, regex: impl FnOnce() -> Option<T>) -> Option<T> {
+    match scan {
+        Step::Match(v) => Some(v),
+        Step::Fail => None,
+        Step::Unsure => regex(),
     }
 }
 

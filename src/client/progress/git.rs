@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::cursor::Step;
+use super::cursor::scanned;
 use super::git_scan::{self, Phase};
 use super::units::{clip, common_error, curl_message_kind, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
@@ -50,11 +50,7 @@ impl Parser for GitParser {
         if line.is_empty() {
             return;
         }
-        let phase = match git_scan::phase(line) {
-            Step::Match(p) => Some(p),
-            Step::Fail => None,
-            Step::Unsure => phase_by_regex(line),
-        };
+        let phase = scanned(git_scan::phase(line), || phase_by_regex(line));
         if let Some(c) = phase {
             if let Some(t) = c.title {
                 self.title = Some(t.to_string());
@@ -108,6 +104,7 @@ impl Parser for GitParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::progress::cursor::Step;
 
     #[test]
     fn the_phase_scan_agrees_with_the_regex_on_every_sample() {

@@ -279,7 +279,7 @@ mod tests {
         inputs.extend([
             b"a\x1b[31mb\r\n\x1b]0;t\x07c\rd\n\n\x1b\x1b[\r\r\n\nz".to_vec(),
             b"\x1b]0;a\x1b\\b\x1b]x\ny\x1bQz\r".to_vec(),
-            [&"abc\u{2588}def\u{2588}\rgh".as_bytes()[..], b"\xff\n"].concat(),
+            ["abc\u{2588}def\u{2588}\rgh".as_bytes(), b"\xff\n"].concat(),
             [b"x".repeat(40), b"\r\n".to_vec(), b"y".repeat(3)].concat(),
         ]);
         inputs.push([b"ab".as_slice(), &[0xe2, 0x96], b"\n\xe2\x96\x88\n"].concat());

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::cursor::Step;
+use super::cursor::scanned;
 use super::units::{clip, common_error, parse_size, percent};
 use super::wget_scan::{self, Bar, Dots};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
@@ -91,15 +91,6 @@ pub(crate) fn dots_by_regex(line: &str) -> Option<Dots<'_>> {
         el: text("el"),
         eta: text("eta"),
     })
-}
-
-/// The scan's answer, or the regex's when the scan is not sure.
-fn scanned<'a, T>(scan: Step<T>, regex: impl FnOnce() -> Option<T>) -> Option<T> {
-    match scan {
-        Step::Match(v) => Some(v),
-        Step::Fail => None,
-        Step::Unsure => regex(),
-    }
 }
 
 /// A request's first line: `Some(Some(N))` on a retry's `(try: N)`.
@@ -262,19 +253,11 @@ impl Parser for WgetParser {
         if line.trim().is_empty() {
             return;
         }
-        let dots = match wget_scan::dots(line) {
-            Step::Match(d) => Some(d),
-            Step::Fail => None,
-            Step::Unsure => dots_by_regex(line),
-        };
+        let dots = scanned(wget_scan::dots(line), || dots_by_regex(line));
         if let Some(d) = dots {
             return self.dots(&d, out);
         }
-        let bar = match wget_scan::bar(line) {
-            Step::Match(bar) => Some(bar),
-            Step::Fail => None,
-            Step::Unsure => bar_by_regex(line),
-        };
+        let bar = scanned(wget_scan::bar(line), || bar_by_regex(line));
         if let Some(bar) = bar {
             return self.bar(&bar, out);
         }
@@ -431,6 +414,7 @@ impl Parser for WgetParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::progress::cursor::Step;
 
     #[test]
     fn huge_dot_offsets_saturate_instead_of_overflowing() {
