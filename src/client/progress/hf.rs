@@ -70,13 +70,14 @@ impl Parser for HfParser {
             self.complete(None, out);
         }
         if let Some(f) = tqdm::parse(line) {
-            let desc = f.desc.unwrap_or("").to_string();
+            // borrowed: a String only for what an event keeps
+            let desc = f.desc.unwrap_or("");
             let is_file_bar = !desc.starts_with("Fetching ");
-            if self.bar.as_deref() != Some(desc.as_str()) {
-                self.bar = Some(desc.clone());
+            if self.bar.as_deref() != Some(desc) {
+                self.bar = Some(desc.to_string());
                 out.push(Event::StageStart {
                     stage: Stage::Download,
-                    name: Some(desc.clone()),
+                    name: Some(desc.to_string()),
                 });
             }
             let bytes = |s: &str| is_file_bar.then(|| parse_size(s, false)).flatten();
@@ -89,11 +90,11 @@ impl Parser for HfParser {
                 eta: f.eta.map(str::to_string),
                 elapsed: Some(f.elapsed.to_string()),
                 filename: if is_file_bar {
-                    self.filename.clone().or(Some(desc.clone()))
+                    self.filename.clone().or_else(|| Some(desc.to_string()))
                 } else {
                     None
                 },
-                name: (!is_file_bar).then_some(desc),
+                name: (!is_file_bar).then(|| desc.to_string()),
                 downloaded_bytes: bytes(f.n),
                 total_bytes: f.total.and_then(bytes),
             }));
