@@ -2,8 +2,18 @@
 //!
 //! Bytes go through a [`LineSplitter`] (lines end on `\r`, `\n` or `\r\n`,
 //! ANSI colours are stripped, lines are bounded), then through one
-//! [`Parser`] per tool. [`ProgressStream`] joins the two; [`parse_bytes`] is
-//! the one-shot form, handy for tests and benchmarks:
+//! [`Parser`] per tool.
+//!
+//! Speed: the splitter finds line ends with `memchr`, and the hottest
+//! regexes (tqdm frames, wget bars, dots and request lines, the curl meter,
+//! git phases, aria2's readout, status and error lines) go through hand
+//! scans (`*_scan.rs`, on a shared cursor) that capture what the regex
+//! would or step aside when not sure; the regexes stay the reference, and
+//! tests check that each scan agrees with its regex on every capture line
+//! and variants.
+//!
+//! [`ProgressStream`] joins splitter and parser; [`parse_bytes`] is the
+//! one-shot form, handy for tests and benchmarks:
 //!
 //! ```
 //! use fakessh::client::progress::{parse_bytes, Event, Tool};
