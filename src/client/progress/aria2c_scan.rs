@@ -3,7 +3,10 @@
 //! or says it is not sure (a non-ASCII line, an `SD:` or `UL:` field, a
 //! `\n`) and the regex decides.
 
-use super::cursor::{step, Cursor, Step};
+use super::cursor::{step, Cursor, Literal, Step};
+
+static SD: Literal = Literal::new(" SD:");
+static UL: Literal = Literal::new(" UL:");
 
 /// The readout regex's groups.
 #[derive(Debug, PartialEq)]
@@ -23,10 +26,11 @@ pub(crate) fn readout(line: &str) -> Step<Readout<'_>> {
         return Step::Unsure;
     }
     // `\S+` may take a `]` and give it back: not scanned here.
-    if memchr::memmem::find(b, b" SD:").is_some() || memchr::memmem::find(b, b" UL:").is_some() {
+    if SD.is_in(line) || UL.is_in(line) {
         return Step::Unsure;
     }
-    for at in memchr::memmem::find_iter(b, b"[#") {
+    // `[` then `#`: memchr finds the rare `[`
+    for at in memchr::memchr_iter(b'[', b).filter(|&i| b.get(i + 1) == Some(&b'#')) {
         match at_bracket(line, at) {
             Step::Fail => continue,
             found => return found,

@@ -72,7 +72,7 @@ fn known_time(t: &str) -> Option<String> {
 
 impl Parser for CurlParser {
     fn parse_line(&mut self, raw: &str, out: &mut Vec<Event>) {
-        let (meter, message) = match raw.find("curl: (") {
+        let (meter, message) = match curl_scan::CURL_ERROR.find(raw) {
             Some(i) => (&raw[..i], Some(&raw[i..])),
             None => (raw, None),
         };

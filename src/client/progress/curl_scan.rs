@@ -2,7 +2,11 @@
 //! [`super::curl`]'s `METER` regex: [`meter`] captures its twelve groups, or
 //! says it is not sure (a non-ASCII line, a `\n`) and the regex decides.
 
-use super::cursor::{after_literal, step, Cursor, Step};
+use super::cursor::{after_literal, step, Cursor, Literal, Step};
+
+/// Where a curl message starts.
+pub(crate) static CURL_ERROR: Literal = Literal::new("curl: (");
+static RETURNED_ERROR: Literal = Literal::new("returned error: ");
 
 /// What each of the twelve columns is.
 #[derive(Clone, Copy)]
@@ -74,7 +78,7 @@ fn time<'a>(c: &mut Cursor<'a>, line: &'a str) -> Step<&'a str> {
 
 /// `curl: \((\d+)\) (.*)$`: the error number and message.
 pub(crate) fn error(line: &str) -> Step<(&str, &str)> {
-    after_literal(line, "curl: (", |mut c| {
+    after_literal(line, &CURL_ERROR, |mut c| {
         let n = step!(c.digits(1, usize::MAX));
         step!(c.literal(") "));
         Step::Match((n, c.rest()))
@@ -83,5 +87,5 @@ pub(crate) fn error(line: &str) -> Step<(&str, &str)> {
 
 /// `returned error: (\d{3})`: the HTTP code.
 pub(crate) fn http_code(text: &str) -> Step<&str> {
-    after_literal(text, "returned error: ", |mut c| c.digits_exactly(3))
+    after_literal(text, &RETURNED_ERROR, |mut c| c.digits_exactly(3))
 }

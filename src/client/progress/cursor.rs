@@ -5,6 +5,8 @@
 //! and `\s`, so where a non-ASCII byte could change a class's verdict the
 //! step says [`Step::Unsure`] and the caller asks the regex instead.
 
+use std::sync::OnceLock;
+
 /// The outcome of one scan step.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Step<T> {
@@ -185,20 +187,52 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// A literal to search lines for, with its searcher built once (building
+/// one costs more than searching a short line).
+pub(crate) struct Literal {
+    text: &'static str,
+    finder: OnceLock<memchr::memmem::Finder<'static>>,
+}
+
+impl Literal {
+    /// A literal; its searcher is built on first use.
+    pub(crate) const fn new(text: &'static str) -> Self {
+        Literal {
+            text,
+            finder: OnceLock::new(),
+        }
+    }
+
+    fn finder(&self) -> &memchr::memmem::Finder<'static> {
+        self.finder
+            .get_or_init(|| memchr::memmem::Finder::new(self.text))
+    }
+
+    /// Whether `hay` contains it (`str::contains`).
+    pub(crate) fn is_in(&self, hay: &str) -> bool {
+        self.finder().find(hay.as_bytes()).is_some()
+    }
+
+    /// Where it first occurs in `hay` (`str::find`).
+    pub(crate) fn find(&self, hay: &str) -> Option<usize> {
+        self.finder().find(hay.as_bytes())
+    }
+}
+
 /// An unanchored `LIT...` regex, scanned: `rest` tried just after each
 /// `lit` in turn (the leftmost match wins, as in the regex), on ASCII lines
 /// without `\n` only (else `Unsure`). `lit` must not overlap itself.
 pub(crate) fn after_literal<'a, T>(
     line: &'a str,
-    lit: &str,
+    lit: &Literal,
     mut rest: impl FnMut(Cursor<'a>) -> Step<T>,
 ) -> Step<T> {
     let b = line.as_bytes();
     if !line.is_ascii() || memchr::memchr(b'\n', b).is_some() {
         return Step::Unsure;
     }
-    for at in memchr::memmem::find_iter(b, lit.as_bytes()) {
-        match rest(Cursor::new(line, at + lit.len())) {
+    for at in lit.finder().find_iter(b) {
+        match rest(Cursor::new(line, at + lit.text.len())) {
             Step::Fail => continue,
             found => return found,
         }

@@ -3,7 +3,10 @@
 //! or says it is not sure (a non-ASCII line, two `[`, a `\n`), and the
 //! regex decides.
 
-use super::cursor::{after_literal, step, Cursor, Step};
+use super::cursor::{after_literal, step, Cursor, Literal, Step};
+
+static RESPONSE: Literal = Literal::new("request sent, awaiting response... ");
+static ERROR: Literal = Literal::new("ERROR ");
 
 /// The bar regex's groups.
 #[derive(Debug, PartialEq)]
@@ -264,7 +267,7 @@ fn only_spaces(b: &[u8]) -> bool {
 /// `request sent, awaiting response\.\.\. (\d{3})\s*(.*)$`: the code and
 /// the reason.
 pub(crate) fn response(line: &str) -> Step<(&str, &str)> {
-    after_literal(line, "request sent, awaiting response... ", |mut c| {
+    after_literal(line, &RESPONSE, |mut c| {
         let code = step!(c.digits_exactly(3));
         let _ = c.spaces(0);
         Step::Match((code, c.rest()))
@@ -274,7 +277,7 @@ pub(crate) fn response(line: &str) -> Step<(&str, &str)> {
 /// `ERROR (\d{3}): (.*?)\.?$`: the code and the text, without one final
 /// dot.
 pub(crate) fn http_error(line: &str) -> Step<(&str, &str)> {
-    after_literal(line, "ERROR ", |mut c| {
+    after_literal(line, &ERROR, |mut c| {
         let code = step!(c.digits_exactly(3));
         step!(c.literal(": "));
         let text = c.rest();
