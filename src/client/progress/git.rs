@@ -53,16 +53,18 @@ impl Parser for GitParser {
         let phase = scanned(git_scan::phase(line), || phase_by_regex(line));
         if let Some(c) = phase {
             if let Some(t) = c.title {
-                self.title = Some(t.to_string());
+                // a new String only when the phase changes
+                if self.title.as_deref() != Some(t) {
+                    self.title = Some(t.to_string());
+                }
             } else if self.title.is_none() {
                 return;
             }
-            let size = c.size.map(str::to_string);
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
                 percent: percent(c.pct),
-                downloaded: size.clone().or_else(|| Some(c.a.to_string())),
-                total: size.is_none().then(|| c.b.to_string()),
+                downloaded: Some(c.size.unwrap_or(c.a).to_string()),
+                total: c.size.is_none().then(|| c.b.to_string()),
                 speed: c.rate.map(str::to_string),
                 filename: self.dir.clone(),
                 name: self.title.clone(),
