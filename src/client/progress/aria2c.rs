@@ -9,7 +9,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::aria2c_scan::{self, Readout};
-use super::cursor::scanned;
+use super::cursor::{gated, scanned, Literal};
+
+/// What the error regex needs: lines without it skip the regex.
+static ERROR_CODE: Literal = Literal::new("errorCode=");
 use super::units::{clip, common_error, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -71,7 +74,7 @@ impl Parser for Aria2cParser {
                 filename: Some(path.to_string()),
                 size: None,
             });
-        } else if let Some(c) = ERROR.captures(line) {
+        } else if let Some(c) = gated(ERROR_CODE.is_in(line), &ERROR, line) {
             let msg = c[2].trim();
             if msg.starts_with("URI=") {
                 return;

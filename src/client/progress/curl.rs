@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::curl_scan;
-use super::cursor::scanned;
+use super::cursor::{gated, scanned};
 use super::units::{clip, common_error, curl_message_kind, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -96,7 +96,10 @@ impl Parser for CurlParser {
                 downloaded_bytes: parse_size(c[3], true),
                 total_bytes: total_known.then(|| parse_size(total, true)).flatten(),
             }));
-        } else if let Some(c) = HASH_BAR.captures(meter.trim_end()) {
+        } else if let Some(c) = {
+            let m = meter.trim_end();
+            gated(m.ends_with('%'), &HASH_BAR, m)
+        } {
             self.start(out);
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),

@@ -39,6 +39,20 @@ pub(crate) fn scanned<T>(scan: Step<T>, regex: impl FnOnce() -> Option<T>) -> Op
     }
 }
 
+/// `re`'s captures, asked only when `gate` (a cheap test every match
+/// passes) holds: `captures` costs even when nothing matches.
+pub(crate) fn gated<'a>(
+    gate: bool,
+    re: &regex::Regex,
+    line: &'a str,
+) -> Option<regex::Captures<'a>> {
+    if gate {
+        re.captures(line)
+    } else {
+        None
+    }
+}
+
 /// Stops a scan at the first step that is not a match.
 macro_rules! step {
     ($e:expr) => {

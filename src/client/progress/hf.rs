@@ -9,7 +9,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::{gated, Literal};
 use super::units::{clip, common_error, parse_size, python_network_kind};
+
+/// What the hub error regex needs: lines without it skip the regex.
+static ERROR_AT: Literal = Literal::new("Error: ");
 use super::{tqdm, ErrorKind, Event, Parser, Progress, Stage};
 
 static HUB_ERROR: LazyLock<Regex> = LazyLock::new(|| {
@@ -124,7 +128,7 @@ impl Parser for HfParser {
             out.push(e);
         } else if line.starts_with("requests.exceptions.HTTPError") {
             // the hub error that wraps it follows; it says more
-        } else if let Some(c) = HUB_ERROR.captures(line) {
+        } else if let Some(c) = gated(ERROR_AT.is_in(line), &HUB_ERROR, line) {
             let name = c[1].to_string();
             if let Some(code) = c.get(2).and_then(|m| m.as_str().parse().ok()) {
                 self.pending = Some((name, Some(code)));

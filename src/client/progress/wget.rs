@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::cursor::scanned;
+use super::cursor::{gated, scanned, Literal};
 use super::units::{clip, common_error, parse_size, percent};
 use super::wget_scan::{self, Bar, Dots};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
@@ -46,6 +46,12 @@ static DOTS: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("re")
 });
+
+// Literals each regex below needs: lines without one skip the regex.
+static SAVED_AT: Literal = Literal::new(" saved [");
+static TO_STDOUT: Literal = Literal::new("written to stdout [");
+static URL_AT: Literal = Literal::new(" URL:");
+static AT_BYTE: Literal = Literal::new(" at byte ");
 
 /// Whether a line looks like wget's (for output-based detection).
 pub(crate) fn is_wget_line(line: &str) -> bool {
@@ -304,7 +310,7 @@ impl Parser for WgetParser {
             let text = text.trim().to_string();
             self.last_reason = Some(text.clone());
             out.push(Event::HttpResponse { code, text });
-        } else if let Some(c) = LENGTH.captures(line) {
+        } else if let Some(c) = gated(line.starts_with("Length: "), &LENGTH, line) {
             self.total_bytes = c[1].parse().ok();
             self.total_text = Some(c.get(2).map_or(&c[1], |m| m.as_str()).to_string());
         } else if line.starts_with("Length: unspecified") {
@@ -317,7 +323,7 @@ impl Parser for WgetParser {
                 stage: Stage::Download,
                 name: Some(name),
             });
-        } else if let Some(c) = SAVED.captures(line) {
+        } else if let Some(c) = gated(SAVED_AT.is_in(line) || TO_STDOUT.is_in(line), &SAVED, line) {
             let filename = c
                 .get(1)
                 .map(|m| m.as_str().to_string())
@@ -328,7 +334,7 @@ impl Parser for WgetParser {
                 filename,
                 size: c[2].parse().ok(),
             });
-        } else if let Some(c) = NV.captures(line) {
+        } else if let Some(c) = gated(URL_AT.is_in(line), &NV, line) {
             out.push(Event::Complete {
                 stage: Stage::Download,
                 name: None,
@@ -356,7 +362,7 @@ impl Parser for WgetParser {
                 None,
                 clip(&format!("wget: {msg}")),
             ));
-        } else if let Some(c) = READ_ERROR.captures(line) {
+        } else if let Some(c) = gated(AT_BYTE.is_in(line), &READ_ERROR, line) {
             let what = &c[1];
             let msg = format!("wget: {}{}", what[..1].to_lowercase(), &what[1..]);
             out.push(Event::error(ErrorKind::Read, None, clip(&msg)));
