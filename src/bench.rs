@@ -51,6 +51,9 @@ pub struct BenchArgs {
     /// handler jobs/s over 10 in-process instances at time scale 0.
     #[arg(long)]
     client: bool,
+    /// With --client: only part (a), the parsers (in process, CLI, Python).
+    #[arg(long)]
+    parse_only: bool,
     /// With --client: jobs in the handler run.
     #[arg(long, default_value_t = 1000)]
     jobs: usize,

@@ -307,6 +307,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Handler(args) => Ok(fakessh::client::handler::cli::run(*args).await?),
         Command::Parse(args) => {
+            // Locked once; `cli::run` reads in 1 MiB blocks and buffers
+            // its output, so stdout's line buffering never flushes per event.
             let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
             fakessh::client::progress::cli::run(
                 &args.tool,

@@ -8,6 +8,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::aria2c_scan::{self, Readout};
+use super::cursor::{gated, scanned, Literal};
+
+/// What the error regex needs: lines without it skip the regex.
+static ERROR_CODE: Literal = Literal::new("errorCode=");
 use super::units::{clip, common_error, parse_size, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -20,6 +25,20 @@ static READOUT: LazyLock<Regex> = LazyLock::new(|| {
 static ERROR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"errorCode=(\d+) (?:CUID#\d+ - )?(.*)$").expect("aria2 regex"));
 
+/// The readout regex's groups: the reference [`aria2c_scan::readout`]
+/// must agree with, and its fallback.
+pub(crate) fn readout_by_regex(line: &str) -> Option<Readout<'_>> {
+    let c = READOUT.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Readout {
+        done: text("done")?,
+        total: text("total")?,
+        pct: text("pct")?,
+        dl: text("dl"),
+        eta: text("eta"),
+    })
+}
+
 /// Parser state for one aria2c run.
 #[derive(Debug, Default)]
 pub(crate) struct Aria2cParser {}
@@ -30,16 +49,17 @@ impl Parser for Aria2cParser {
         if line.is_empty() {
             return;
         }
-        if let Some(c) = READOUT.captures(line) {
+        let readout = scanned(aria2c_scan::readout(line), || readout_by_regex(line));
+        if let Some(c) = readout {
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: percent(&c["pct"]),
-                downloaded: Some(c["done"].to_string()),
-                total: Some(c["total"].to_string()),
-                speed: c.name("dl").map(|m| format!("{}/s", m.as_str())),
-                eta: c.name("eta").map(|m| m.as_str().to_string()),
-                downloaded_bytes: parse_size(&c["done"], true),
-                total_bytes: parse_size(&c["total"], true),
+                percent: percent(c.pct),
+                downloaded: Some(c.done.to_string()),
+                total: Some(c.total.to_string()),
+                speed: c.dl.map(|dl| format!("{dl}/s")),
+                eta: c.eta.map(str::to_string),
+                downloaded_bytes: parse_size(c.done, true),
+                total_bytes: parse_size(c.total, true),
                 ..Progress::default()
             }));
         } else if line.contains("] Downloading ") && line.ends_with("item(s)") {
@@ -54,7 +74,7 @@ impl Parser for Aria2cParser {
                 filename: Some(path.to_string()),
                 size: None,
             });
-        } else if let Some(c) = ERROR.captures(line) {
+        } else if let Some(c) = gated(ERROR_CODE.is_in(line), &ERROR, line) {
             let msg = c[2].trim();
             if msg.starts_with("URI=") {
                 return;
@@ -77,5 +97,27 @@ impl Parser for Aria2cParser {
         } else if let Some(e) = common_error(line) {
             out.push(e);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::progress::cursor::Step;
+
+    #[test]
+    fn the_readout_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match aria2c_scan::readout(&line) {
+                Step::Match(r) => {
+                    decided += 1;
+                    assert_eq!(Some(r), readout_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, readout_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 20, "the scan decided only {decided} samples");
     }
 }

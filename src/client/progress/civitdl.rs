@@ -9,7 +9,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::{gated, Literal};
 use super::units::{clip, common_error, parse_size, python_network_kind};
+
+/// What the exception regex needs: lines without it skip the regex.
+static EXCEPTION_AT: Literal = Literal::new("Exception (");
 use super::{tqdm, ErrorKind, Event, Parser, Progress, Stage};
 
 static EXCEPTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -149,7 +153,7 @@ impl Parser for CivitdlParser {
             });
             self.attempt = 1;
             self.stage = None;
-        } else if let Some(c) = EXCEPTION.captures(line) {
+        } else if let Some(c) = gated(EXCEPTION_AT.is_in(line), &EXCEPTION, line) {
             let code = API_CODE
                 .captures(&c[2])
                 .and_then(|m| m[1].parse::<u16>().ok());

@@ -1,6 +1,6 @@
 //! `fakessh parse`: a log in, one JSON event per line out.
 
-use std::io::{Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use super::{parser_for_command, AutoParser, Parser, ProgressStream, Tool};
@@ -16,21 +16,26 @@ pub fn choose_parser(tool: &str, command: Option<&str>) -> Result<Box<dyn Parser
     }
 }
 
-/// Reads `input` to its end, writes each event as a JSON line to `output`,
+/// The read size: large, so a big log takes few reads.
+const READ_BUF: usize = 1 << 20;
+
+/// Reads `input` to its end, writes each event as a JSON line to `output`
+/// (buffered here: callers may pass an unbuffered or line-buffered writer),
 /// and returns how many events there were.
 pub fn run(
     tool: &str,
     command: Option<&str>,
     mut input: impl Read,
-    mut output: impl Write,
+    output: impl Write,
 ) -> Result<usize> {
+    let mut output = BufWriter::with_capacity(256 * 1024, output);
     let io = |action, source| Error::Io {
         action,
         path: PathBuf::from("-"),
         source,
     };
     let mut stream = ProgressStream::new(choose_parser(tool, command)?);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; READ_BUF];
     let mut events = Vec::new();
     let mut count = 0;
     loop {
@@ -49,12 +54,15 @@ pub fn run(
     Ok(count)
 }
 
+/// Writes the events as JSON lines straight to `out` (no string per
+/// event) and empties `events`, keeping its capacity.
 fn write_events(events: &mut Vec<super::Event>, out: &mut impl Write) -> std::io::Result<usize> {
     let n = events.len();
-    for e in events.drain(..) {
-        serde_json::to_writer(&mut *out, &e)?;
+    for e in events.iter() {
+        serde_json::to_writer(&mut *out, e)?;
         out.write_all(b"\n")?;
     }
+    events.clear();
     Ok(n)
 }
 

@@ -8,6 +8,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::scanned;
+use super::git_scan::{self, Phase};
 use super::units::{clip, common_error, curl_message_kind, percent};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
@@ -19,6 +21,21 @@ static PHASE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HTTP_CODE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"returned error: (\d{3})").expect("git code regex"));
+
+/// The phase regex's groups: the reference [`git_scan::phase`] must agree
+/// with, and its fallback.
+pub(crate) fn phase_by_regex(line: &str) -> Option<Phase<'_>> {
+    let c = PHASE.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Phase {
+        title: text("title"),
+        pct: text("pct")?,
+        a: text("a")?,
+        b: text("b")?,
+        size: text("size"),
+        rate: text("rate"),
+    })
+}
 
 /// Parser state for one git run.
 #[derive(Debug, Default)]
@@ -33,19 +50,22 @@ impl Parser for GitParser {
         if line.is_empty() {
             return;
         }
-        if let Some(c) = PHASE.captures(line) {
-            if let Some(t) = c.name("title") {
-                self.title = Some(t.as_str().to_string());
+        let phase = scanned(git_scan::phase(line), || phase_by_regex(line));
+        if let Some(c) = phase {
+            if let Some(t) = c.title {
+                // a new String only when the phase changes
+                if self.title.as_deref() != Some(t) {
+                    self.title = Some(t.to_string());
+                }
             } else if self.title.is_none() {
                 return;
             }
-            let size = c.name("size").map(|m| m.as_str().to_string());
             out.push(Event::Progress(Progress {
                 stage: Some(Stage::Download),
-                percent: percent(&c["pct"]),
-                downloaded: size.clone().or_else(|| Some(c["a"].to_string())),
-                total: size.is_none().then(|| c["b"].to_string()),
-                speed: c.name("rate").map(|m| m.as_str().to_string()),
+                percent: percent(c.pct),
+                downloaded: Some(c.size.unwrap_or(c.a).to_string()),
+                total: c.size.is_none().then(|| c.b.to_string()),
+                speed: c.rate.map(str::to_string),
                 filename: self.dir.clone(),
                 name: self.title.clone(),
                 ..Progress::default()
@@ -80,5 +100,27 @@ impl Parser for GitParser {
         } else if line.starts_with("error: RPC failed") {
             out.push(Event::error(ErrorKind::Read, None, clip(line)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::progress::cursor::Step;
+
+    #[test]
+    fn the_phase_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match git_scan::phase(&line) {
+                Step::Match(p) => {
+                    decided += 1;
+                    assert_eq!(Some(p), phase_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, phase_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
     }
 }

@@ -9,7 +9,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::{gated, Literal};
 use super::units::{clip, common_error, parse_size, python_network_kind};
+
+/// What the hub error regex needs: lines without it skip the regex.
+static ERROR_AT: Literal = Literal::new("Error: ");
 use super::{tqdm, ErrorKind, Event, Parser, Progress, Stage};
 
 static HUB_ERROR: LazyLock<Regex> = LazyLock::new(|| {
@@ -70,13 +74,14 @@ impl Parser for HfParser {
             self.complete(None, out);
         }
         if let Some(f) = tqdm::parse(line) {
-            let desc = f.desc.unwrap_or("").to_string();
+            // borrowed: a String only for what an event keeps
+            let desc = f.desc.unwrap_or("");
             let is_file_bar = !desc.starts_with("Fetching ");
-            if self.bar.as_deref() != Some(desc.as_str()) {
-                self.bar = Some(desc.clone());
+            if self.bar.as_deref() != Some(desc) {
+                self.bar = Some(desc.to_string());
                 out.push(Event::StageStart {
                     stage: Stage::Download,
-                    name: Some(desc.clone()),
+                    name: Some(desc.to_string()),
                 });
             }
             let bytes = |s: &str| is_file_bar.then(|| parse_size(s, false)).flatten();
@@ -89,11 +94,11 @@ impl Parser for HfParser {
                 eta: f.eta.map(str::to_string),
                 elapsed: Some(f.elapsed.to_string()),
                 filename: if is_file_bar {
-                    self.filename.clone().or(Some(desc.clone()))
+                    self.filename.clone().or_else(|| Some(desc.to_string()))
                 } else {
                     None
                 },
-                name: (!is_file_bar).then_some(desc),
+                name: (!is_file_bar).then(|| desc.to_string()),
                 downloaded_bytes: bytes(f.n),
                 total_bytes: f.total.and_then(bytes),
             }));
@@ -123,7 +128,7 @@ impl Parser for HfParser {
             out.push(e);
         } else if line.starts_with("requests.exceptions.HTTPError") {
             // the hub error that wraps it follows; it says more
-        } else if let Some(c) = HUB_ERROR.captures(line) {
+        } else if let Some(c) = gated(ERROR_AT.is_in(line), &HUB_ERROR, line) {
             let name = c[1].to_string();
             if let Some(code) = c.get(2).and_then(|m| m.as_str().parse().ok()) {
                 self.pending = Some((name, Some(code)));

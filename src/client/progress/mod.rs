@@ -2,8 +2,18 @@
 //!
 //! Bytes go through a [`LineSplitter`] (lines end on `\r`, `\n` or `\r\n`,
 //! ANSI colours are stripped, lines are bounded), then through one
-//! [`Parser`] per tool. [`ProgressStream`] joins the two; [`parse_bytes`] is
-//! the one-shot form, handy for tests and benchmarks:
+//! [`Parser`] per tool.
+//!
+//! Speed: the splitter finds line ends with `memchr`, and the hottest
+//! regexes (tqdm frames, wget bars, dots and request lines, the curl meter,
+//! git phases, aria2's readout, status and error lines) go through hand
+//! scans (`*_scan.rs`, on a shared cursor) that capture what the regex
+//! would or step aside when not sure; the regexes stay the reference, and
+//! tests check that each scan agrees with its regex on every capture line
+//! and variants.
+//!
+//! [`ProgressStream`] joins splitter and parser; [`parse_bytes`] is the
+//! one-shot form, handy for tests and benchmarks:
 //!
 //! ```
 //! use fakessh::client::progress::{parse_bytes, Event, Tool};
@@ -14,16 +24,21 @@
 //! ```
 
 mod aria2c;
+mod aria2c_scan;
 mod civitdl;
 pub mod cli;
 mod curl;
+mod curl_scan;
+mod cursor;
 mod git;
+mod git_scan;
 mod hf;
 mod lines;
 mod status;
 mod tqdm;
 mod units;
 mod wget;
+mod wget_scan;
 
 use std::fmt;
 use std::str::FromStr;
@@ -406,7 +421,8 @@ impl AutoParser {
             Some(Tool::Git)
         } else if l.starts_with("Downloading '") {
             Some(Tool::Hf)
-        } else if l.contains("] Downloading ") && l.ends_with("item(s)") {
+        } else if l.ends_with("item(s)") && l.contains("] Downloading ") {
+            // the cheap end test first: this runs on every line
             Some(Tool::Aria2c)
         } else {
             None
@@ -515,3 +531,6 @@ pub fn parse_bytes(tool: Tool, bytes: &[u8]) -> Vec<Event> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod pinned_tests;

@@ -37,11 +37,27 @@ static NO_TOTAL: LazyLock<Regex> = LazyLock::new(|| {
 /// Parses one tqdm frame; `None` when the line is not one.
 pub(crate) fn parse(line: &str) -> Option<Frame<'_>> {
     // cheap pre-filter: every frame has `[` and `]`
-    if !line.contains('[') || !line.contains(']') {
+    if memchr::memchr(b'[', line.as_bytes()).is_none()
+        || memchr::memchr(b']', line.as_bytes()).is_none()
+    {
         return None;
     }
-    fn known(s: &str) -> Option<&str> {
-        (!s.starts_with('?')).then_some(s)
+    match scan::with_total(line) {
+        scan::Scan::Match(f) => Some(f),
+        // not sure (an unusual line): the regexes decide
+        scan::Scan::Unsure => parse_by_regex(line),
+    }
+}
+
+fn known(s: &str) -> Option<&str> {
+    (!s.starts_with('?')).then_some(s)
+}
+
+/// [`parse`] by the regexes alone: the reference the fast scan must agree
+/// with, and its fallback.
+pub(crate) fn parse_by_regex(line: &str) -> Option<Frame<'_>> {
+    if !line.contains('[') || !line.contains(']') {
+        return None;
     }
     if let Some(c) = WITH_TOTAL.captures(line) {
         return Some(Frame {
@@ -64,6 +80,75 @@ pub(crate) fn parse(line: &str) -> Option<Frame<'_>> {
         eta: None,
         rate: c.name("rate").map(|m| m.as_str().trim()).and_then(known),
     })
+}
+
+/// A hand-written scan for [`WITH_TOTAL`]'s usual matches, byte by byte,
+/// with no regex: `Match` only when the regex would capture the same
+/// groups; anything it is not sure of (no `desc:` that works, a non-ASCII
+/// byte where `\s` or `\d` decides, a line with `\n`) is `Unsure`, and
+/// the regex decides.
+mod scan {
+    use super::{known, Frame};
+    use crate::client::progress::cursor::{step, Cursor, Step};
+
+    pub(super) enum Scan<'a> {
+        Match(Frame<'a>),
+        Unsure,
+    }
+
+    pub(super) fn with_total(line: &str) -> Scan<'_> {
+        let b = line.as_bytes();
+        if memchr::memchr(b'\n', b).is_some() {
+            return Scan::Unsure;
+        }
+        // `(?:(?P<desc>.*?):\s*)?` is lazy: the first `:` after which the
+        // rest matches ends `desc`.
+        for colon in memchr::memchr_iter(b':', b) {
+            match rest(line, colon + 1) {
+                Step::Match(mut f) => {
+                    f.desc = Some(line[..colon].trim());
+                    return Scan::Match(f);
+                }
+                Step::Fail => continue,
+                Step::Unsure => return Scan::Unsure,
+            }
+        }
+        Scan::Unsure
+    }
+
+    /// `\s*(?P<pct>\d{1,3})%\|[^|]*\|\s*(?P<n>..)/(?P<total>..)\s+\[(?P<el>[\d:]+)<(?P<eta>[\d:?]+),\s*(?P<rate>[^,\]]*)[^\]]*\]`
+    /// from byte `at`.
+    fn rest(line: &str, at: usize) -> Step<Frame<'_>> {
+        let mut c = Cursor::new(line, at);
+        step!(c.spaces(0));
+        let pct = step!(c.digits(1, 3));
+        step!(c.byte(b'%'));
+        step!(c.byte(b'|'));
+        step!(c.skip_to(b'|'));
+        step!(c.byte(b'|'));
+        step!(c.spaces(0));
+        let n = step!(c.size(b"kMGTPEZY"));
+        step!(c.byte(b'/'));
+        let total = step!(c.size(b"kMGTPEZY"));
+        step!(c.spaces(1));
+        step!(c.byte(b'['));
+        let el = step!(c.run(|b| b.is_ascii_digit() || b == b':', 1));
+        step!(c.byte(b'<'));
+        let eta = step!(c.run(|b| b.is_ascii_digit() || b == b':' || b == b'?', 1));
+        step!(c.byte(b','));
+        step!(c.spaces(0));
+        let rate = c.until(|b| b == b',' || b == b']');
+        step!(c.skip_to(b']'));
+        Step::Match(Frame {
+            desc: None,
+            percent: crate::client::progress::units::percent(pct),
+            n,
+            total: Some(total),
+            elapsed: el,
+            eta: known(eta),
+            rate: known(rate.trim()),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +180,15 @@ mod tests {
 
         assert!(parse("Downloading 'x' to '/tmp/x.incomplete'").is_none());
         assert!(parse("[#19a86c 2.8MiB/5.7MiB(49%) CN:1 DL:2.8MiB ETA:1s]").is_none());
+    }
+
+    #[test]
+    fn the_fast_scan_agrees_with_the_regexes_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            assert_eq!(parse(&line), parse_by_regex(&line), "{line:?}");
+            decided += usize::from(matches!(scan::with_total(&line), scan::Scan::Match(_)));
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
     }
 }

@@ -1,6 +1,7 @@
 //! Shared pieces: size units and the error texts several tools share
 //! (requests/urllib3 exceptions, curl-style messages, disk full).
 
+use super::cursor::Literal;
 use super::{ErrorKind, Event};
 
 /// `1.05M` (SI, tqdm's `unit_scale`), `2.8MiB` (binary), `216.00K` with
@@ -59,9 +60,13 @@ pub(crate) fn clip(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+static NO_SPACE: Literal = Literal::new("No space left on device");
+static QUOTA: Literal = Literal::new("Disk quota exceeded");
+
 /// Errors any tool may print: disk full.
 pub(crate) fn common_error(line: &str) -> Option<Event> {
-    if line.contains("No space left on device") || line.contains("Disk quota exceeded") {
+    // on every line of most tools: prebuilt searchers
+    if NO_SPACE.is_in(line) || QUOTA.is_in(line) {
         return Some(Event::error(ErrorKind::DiskFull, None, clip(line)));
     }
     None

@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::cursor::{gated, scanned, Literal};
 use super::units::{clip, common_error, parse_size, percent};
+use super::wget_scan::{self, Bar, Dots};
 use super::{ErrorKind, Event, Parser, Progress, Stage};
 
 static START: LazyLock<Regex> = LazyLock::new(|| {
@@ -45,9 +47,15 @@ static DOTS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("re")
 });
 
+// Literals each regex below needs: lines without one skip the regex.
+static SAVED_AT: Literal = Literal::new(" saved [");
+static TO_STDOUT: Literal = Literal::new("written to stdout [");
+static URL_AT: Literal = Literal::new(" URL:");
+static AT_BYTE: Literal = Literal::new(" at byte ");
+
 /// Whether a line looks like wget's (for output-based detection).
 pub(crate) fn is_wget_line(line: &str) -> bool {
-    START.is_match(line)
+    start(line).is_some()
         || line.starts_with("Resolving ")
         || line.starts_with("Connecting to ")
         || line.starts_with("HTTP request sent")
@@ -55,6 +63,70 @@ pub(crate) fn is_wget_line(line: &str) -> bool {
         || line.starts_with("wget: ")
         || BAR.is_match(line)
         || DOTS.is_match(line)
+}
+
+/// The bar regex's groups: the reference [`wget_scan::bar`] must agree
+/// with, and its fallback.
+pub(crate) fn bar_by_regex(line: &str) -> Option<Bar<'_>> {
+    let c = BAR.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Bar {
+        name: text("name")?,
+        pct: text("pct"),
+        size: text("size")?,
+        rate: text("rate")?,
+        unit: text("unit")?,
+        kind: text("kind"),
+        t: text("t"),
+    })
+}
+
+/// The dot-row regex's groups: the reference [`wget_scan::dots`] must
+/// agree with, and its fallback.
+pub(crate) fn dots_by_regex(line: &str) -> Option<Dots<'_>> {
+    // `K ` is in every dot row: without it the regex cannot match.
+    memchr::memmem::find(line.as_bytes(), b"K ")?;
+    let c = DOTS.captures(line)?;
+    let text = |name| c.name(name).map(|m| m.as_str());
+    Some(Dots {
+        off: text("off")?,
+        dots: text("dots")?,
+        pct: text("pct"),
+        rate: text("rate")?,
+        u: text("u")?,
+        el: text("el"),
+        eta: text("eta"),
+    })
+}
+
+/// A request's first line: `Some(Some(N))` on a retry's `(try: N)`.
+fn start(line: &str) -> Option<Option<&str>> {
+    scanned(wget_scan::start(line), || start_by_regex(line))
+}
+
+fn start_by_regex(line: &str) -> Option<Option<&str>> {
+    let c = START.captures(line)?;
+    Some(c.get(1).map(|m| m.as_str()))
+}
+
+/// The status line's code and reason.
+fn response(line: &str) -> Option<(&str, &str)> {
+    scanned(wget_scan::response(line), || response_by_regex(line))
+}
+
+fn response_by_regex(line: &str) -> Option<(&str, &str)> {
+    let c = RESPONSE.captures(line)?;
+    Some((c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
+/// `ERROR 404: Not Found.`'s code and text.
+fn http_error(line: &str) -> Option<(&str, &str)> {
+    scanned(wget_scan::http_error(line), || http_error_by_regex(line))
+}
+
+fn http_error_by_regex(line: &str) -> Option<(&str, &str)> {
+    let c = HTTP_ERROR.captures(line)?;
+    Some((c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
 /// Parser state for one wget run.
@@ -106,21 +178,21 @@ impl WgetParser {
         }
     }
 
-    fn bar(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
+    fn bar(&mut self, c: &Bar<'_>, out: &mut Vec<Event>) {
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
-        p.downloaded = Some(c["size"].to_string());
-        p.downloaded_bytes = parse_size(&c["size"], true);
-        if &c["rate"] != "--.-" {
-            p.speed = Some(format!("{}{}", &c["rate"], &c["unit"]));
+        p.percent = c.pct.and_then(percent);
+        p.downloaded = Some(c.size.to_string());
+        p.downloaded_bytes = parse_size(c.size, true);
+        if c.rate != "--.-" {
+            p.speed = Some(format!("{}{}", c.rate, c.unit));
         }
-        match c.name("kind").map(|m| m.as_str()) {
-            Some("eta") => p.eta = c.name("t").map(|m| m.as_str().trim().to_string()),
-            Some("in") => p.elapsed = c.name("t").map(|m| m.as_str().trim().to_string()),
+        match c.kind {
+            Some("eta") => p.eta = c.t.map(|t| t.trim().to_string()),
+            Some("in") => p.elapsed = c.t.map(|t| t.trim().to_string()),
             _ => {}
         }
         if p.filename.is_none() {
-            let name = c["name"].trim();
+            let name = c.name.trim();
             if !name.is_empty() {
                 p.filename = Some(name.to_string());
             }
@@ -128,9 +200,9 @@ impl WgetParser {
         out.push(Event::Progress(p));
     }
 
-    fn dots(&mut self, c: &regex::Captures<'_>, out: &mut Vec<Event>) {
-        let off_kb: u64 = c["off"].parse().unwrap_or(0);
-        let dots = &c["dots"];
+    fn dots(&mut self, c: &Dots<'_>, out: &mut Vec<Event>) {
+        let off_kb: u64 = c.off.parse().unwrap_or(0);
+        let dots = c.dots;
         let count = dots.chars().filter(|&ch| ch == '.' || ch == ',').count() as u64;
         let group = dots.split(' ').next().map_or(0, str::len);
         // The dot size: the step between this row and the previous (full)
@@ -143,7 +215,7 @@ impl WgetParser {
             }
         }
         self.prev_row = Some((off_kb, count));
-        let pct: Option<u64> = c.name("pct").and_then(|m| m.as_str().parse().ok());
+        let pct: Option<u64> = c.pct.and_then(|m| m.parse().ok());
         let guess = match group {
             10 => 1024,
             16 => 8 * 1024,
@@ -171,12 +243,12 @@ impl WgetParser {
             got = if pct == Some(100) { t } else { got.min(t) };
         }
         let mut p = self.progress();
-        p.percent = c.name("pct").and_then(|m| percent(m.as_str()));
+        p.percent = c.pct.and_then(percent);
         p.downloaded = Some(human(got));
         p.downloaded_bytes = Some(got);
-        p.speed = Some(format!("{}{}B/s", &c["rate"], &c["u"]));
-        p.eta = c.name("eta").map(|m| m.as_str().to_string());
-        p.elapsed = c.name("el").map(|m| m.as_str().to_string());
+        p.speed = Some(format!("{}{}B/s", c.rate, c.u));
+        p.eta = c.eta.map(str::to_string);
+        p.elapsed = c.el.map(str::to_string);
         out.push(Event::Progress(p));
     }
 }
@@ -187,18 +259,20 @@ impl Parser for WgetParser {
         if line.trim().is_empty() {
             return;
         }
-        if let Some(c) = DOTS.captures(line) {
-            return self.dots(&c, out);
+        let dots = scanned(wget_scan::dots(line), || dots_by_regex(line));
+        if let Some(d) = dots {
+            return self.dots(&d, out);
         }
-        if let Some(c) = BAR.captures(line) {
-            return self.bar(&c, out);
+        let bar = scanned(wget_scan::bar(line), || bar_by_regex(line));
+        if let Some(bar) = bar {
+            return self.bar(&bar, out);
         }
         if let Some(e) = common_error(line) {
             out.push(e);
-        } else if let Some(c) = START.captures(line) {
+        } else if let Some(attempt) = start(line) {
             self.prev_row = None;
             self.dot_bytes = None;
-            if let Some(n) = c.get(1).and_then(|m| m.as_str().parse().ok()) {
+            if let Some(n) = attempt.and_then(|m| m.parse().ok()) {
                 out.push(Event::Retrying { attempt: Some(n) });
             } else {
                 self.filename = None;
@@ -231,12 +305,12 @@ impl Parser for WgetParser {
                     clip(&format!("wget: connecting to {host} failed: {why}")),
                 ));
             }
-        } else if let Some(c) = RESPONSE.captures(line) {
-            let code = c[1].parse().unwrap_or(0);
-            let text = c[2].trim().to_string();
+        } else if let Some((code, text)) = response(line) {
+            let code = code.parse().unwrap_or(0);
+            let text = text.trim().to_string();
             self.last_reason = Some(text.clone());
             out.push(Event::HttpResponse { code, text });
-        } else if let Some(c) = LENGTH.captures(line) {
+        } else if let Some(c) = gated(line.starts_with("Length: "), &LENGTH, line) {
             self.total_bytes = c[1].parse().ok();
             self.total_text = Some(c.get(2).map_or(&c[1], |m| m.as_str()).to_string());
         } else if line.starts_with("Length: unspecified") {
@@ -249,7 +323,7 @@ impl Parser for WgetParser {
                 stage: Stage::Download,
                 name: Some(name),
             });
-        } else if let Some(c) = SAVED.captures(line) {
+        } else if let Some(c) = gated(SAVED_AT.is_in(line) || TO_STDOUT.is_in(line), &SAVED, line) {
             let filename = c
                 .get(1)
                 .map(|m| m.as_str().to_string())
@@ -260,19 +334,19 @@ impl Parser for WgetParser {
                 filename,
                 size: c[2].parse().ok(),
             });
-        } else if let Some(c) = NV.captures(line) {
+        } else if let Some(c) = gated(URL_AT.is_in(line), &NV, line) {
             out.push(Event::Complete {
                 stage: Stage::Download,
                 name: None,
                 filename: Some(c[2].to_string()),
                 size: c[1].parse().ok(),
             });
-        } else if let Some(c) = HTTP_ERROR.captures(line) {
-            let code: u16 = c[1].parse().unwrap_or(0);
+        } else if let Some((code, text)) = http_error(line) {
+            let code: u16 = code.parse().unwrap_or(0);
             out.push(Event::error(
                 ErrorKind::Http,
                 Some(code),
-                format!("wget: ERROR {code}: {}", &c[2]),
+                format!("wget: ERROR {code}: {text}"),
             ));
         } else if line.starts_with("Username/Password Authentication Failed") {
             let reason = self.last_reason.as_deref().unwrap_or("Unauthorized");
@@ -288,7 +362,7 @@ impl Parser for WgetParser {
                 None,
                 clip(&format!("wget: {msg}")),
             ));
-        } else if let Some(c) = READ_ERROR.captures(line) {
+        } else if let Some(c) = gated(AT_BYTE.is_in(line), &READ_ERROR, line) {
             let what = &c[1];
             let msg = format!("wget: {}{}", what[..1].to_lowercase(), &what[1..]);
             out.push(Event::error(ErrorKind::Read, None, clip(&msg)));
@@ -346,6 +420,7 @@ impl Parser for WgetParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::progress::cursor::Step;
 
     #[test]
     fn huge_dot_offsets_saturate_instead_of_overflowing() {
@@ -360,6 +435,63 @@ mod tests {
             p.parse_line(line, &mut out);
         }
         assert!(out.iter().any(|e| matches!(e, Event::Progress(_))));
+    }
+
+    #[test]
+    fn the_bar_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match wget_scan::bar(&line) {
+                Step::Match(bar) => {
+                    decided += 1;
+                    assert_eq!(Some(bar), bar_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, bar_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
+    }
+
+    #[test]
+    fn the_dots_scan_agrees_with_the_regex_on_every_sample() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            match wget_scan::dots(&line) {
+                Step::Match(d) => {
+                    decided += 1;
+                    assert_eq!(Some(d), dots_by_regex(&line), "{line:?}");
+                }
+                Step::Fail => assert_eq!(None, dots_by_regex(&line), "{line:?}"),
+                Step::Unsure => {}
+            }
+        }
+        assert!(decided > 500, "the scan decided only {decided} samples");
+    }
+
+    #[test]
+    fn the_response_and_error_scans_agree_with_their_regexes() {
+        let mut decided = 0;
+        for line in crate::client::progress::pinned_tests::sample_lines() {
+            for (scan, regex) in [
+                (wget_scan::response(&line), response_by_regex(&line)),
+                (wget_scan::http_error(&line), http_error_by_regex(&line)),
+                (
+                    wget_scan::start(&line).map(|n| (n.unwrap_or("-"), "")),
+                    start_by_regex(&line).map(|n| (n.unwrap_or("-"), "")),
+                ),
+            ] {
+                match scan {
+                    Step::Match(v) => {
+                        decided += 1;
+                        assert_eq!(Some(v), regex, "{line:?}");
+                    }
+                    Step::Fail => assert_eq!(None, regex, "{line:?}"),
+                    Step::Unsure => {}
+                }
+            }
+        }
+        assert!(decided > 100, "the scans decided only {decided} samples");
     }
 
     #[test]
