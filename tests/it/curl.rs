@@ -98,15 +98,25 @@ async fn curl_over_ssh_prints_the_meter_and_curls_errors() {
     let ran = gpu
         .ssh_with(
             &[],
-            "curl -sS -X POST http://localhost:18188/prompt -H 'Content-Type: application/json' -d @-; echo rc=$?",
+            "curl -sS -X POST http://localhost:18189/prompt -H 'Content-Type: application/json' -d @-; echo rc=$?",
             b"{\"prompt\": {}}",
         )
         .await;
     assert_eq!(
         ran.stderr,
-        "curl: (7) Failed to connect to localhost port 18188 after 0 ms: Couldn't connect to server\n"
+        "curl: (7) Failed to connect to localhost port 18189 after 0 ms: Couldn't connect to server\n"
     );
     assert_eq!(ran.stdout, "rc=7\n");
+    // ComfyUI's own port answers, as ComfyUI does an empty prompt.
+    let ran = gpu
+        .ssh_with(
+            &[],
+            "curl -sS -X POST http://localhost:18188/prompt -H 'Content-Type: application/json' -d @-; echo; echo rc=$?",
+            b"{\"prompt\": {}}",
+        )
+        .await;
+    assert!(ran.stdout.contains("\"prompt_no_outputs\""), "{}", ran.stdout);
+    assert!(ran.stdout.ends_with("rc=0\n"));
     let ran = gpu.ssh("curl --foo; echo rc=$?").await;
     assert_eq!(ran.stdout, "rc=2\n");
     assert!(ran.stderr.starts_with("curl: option --foo: is unknown\n"));
