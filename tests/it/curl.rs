@@ -115,7 +115,11 @@ async fn curl_over_ssh_prints_the_meter_and_curls_errors() {
             b"{\"prompt\": {}}",
         )
         .await;
-    assert!(ran.stdout.contains("\"prompt_no_outputs\""), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("\"prompt_no_outputs\""),
+        "{}",
+        ran.stdout
+    );
     assert!(ran.stdout.ends_with("rc=0\n"));
     let ran = gpu.ssh("curl --foo; echo rc=$?").await;
     assert_eq!(ran.stdout, "rc=2\n");
