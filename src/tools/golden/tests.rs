@@ -272,3 +272,24 @@ fn shapes_ignore_values_but_keep_widths() {
         segment_shape("Images: 100%|██████████| 3.00/3.00 [00:00<00:00, 378iB/s]  ")
     );
 }
+
+#[test]
+fn every_capture_of_every_tool_has_a_case() {
+    let names: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.name).collect();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(fixtures().join("captures")).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let stem = file.split('.').next().unwrap_or("").to_string();
+        // tqdm_tty is a plain tqdm demo, not a tool's output.
+        if stem == "README" || stem == "tqdm_tty" {
+            continue;
+        }
+        if !names.contains(stem.as_str()) {
+            missing.push(stem);
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "captures without a case: {missing:?}");
+    assert_eq!(names.len(), 102);
+}
