@@ -403,3 +403,39 @@ async fn comfyui_slow_slows_the_sampler_on_the_instance_clock() {
         "a factor below 1 is refused"
     );
 }
+
+#[tokio::test]
+async fn load_image_needs_the_image_uploaded_to_the_input_folder() {
+    let inst = instance();
+    let wf = json!({"prompt": {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "cat.png"}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "edit/cat"}}
+    }});
+    let (s, refused) = json_of(&inst, "POST", "/prompt", Some(wf.clone())).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused["node_errors"]["1"]["errors"][0]["details"],
+        "image: 'cat.png' not in []"
+    );
+    // As scp or SFTP would put it there.
+    let fs = inst.sandbox.fs("/");
+    fs.create_dir_all("/workspace/ComfyUI/input").unwrap();
+    fs.write(
+        "/workspace/ComfyUI/input/cat.png",
+        &super::image::png(8, 8, 1, ""),
+    )
+    .unwrap();
+    let (_, info) = json_of(&inst, "GET", "/object_info/LoadImage", None).await;
+    assert_eq!(
+        info["LoadImage"]["input"]["required"]["image"],
+        json!([["cat.png"], {"image_upload": true}])
+    );
+    let (s, ok) = json_of(&inst, "POST", "/prompt", Some(wf)).await;
+    assert_eq!(s, StatusCode::OK, "{ok}");
+    let entry = finished(&inst, ok["prompt_id"].as_str().unwrap()).await;
+    assert_eq!(
+        entry["outputs"]["2"]["images"][0],
+        json!({"filename": "cat_00001_.png", "subfolder": "edit", "type": "output"})
+    );
+    assert!(fs.is_file("/workspace/ComfyUI/output/edit/cat_00001_.png"));
+}
