@@ -57,8 +57,12 @@ async fn instance_for(c: &Case) -> TestInstance {
 async fn over_openssh(gpu: &TestInstance, c: &Case) -> Outcome {
     let mut cmd = tokio::process::Command::new("ssh");
     cmd.args(gpu.ssh_args());
-    for (k, v) in c.session_env() {
-        cmd.arg("-o").arg(format!("SetEnv={k}={v}"));
+    // One SetEnv with every pair: ssh keeps only the first value of an
+    // option, so a second `-o SetEnv=` would be dropped.
+    let env = c.session_env();
+    let pairs: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    cmd.arg("-o").arg(format!("SetEnv={}", pairs.join(" ")));
+    for (k, v) in env {
         // A SendEnv in the system config would send ours too: make it agree.
         cmd.env(k, v);
     }

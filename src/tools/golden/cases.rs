@@ -262,14 +262,8 @@ impl Case {
     /// (civitdl runs from `/tmp` as the handler's; wget from `/workspace`,
     /// where the captures' relative `-O` names and set-up files live).
     pub fn remote_command(&self) -> String {
-        // The server takes no SSH env requests: the capture's own variables are exported.
-        let exports: String = self
-            .extra_env
-            .iter()
-            .map(|(k, v)| format!(" {k}={}", shell_quote(v)))
-            .collect();
         let mut cmd = format!(
-            "export PATH=\"/venv/main/bin:$PATH\"{exports} && cd {} && {}",
+            "export PATH=\"/venv/main/bin:$PATH\" && cd {} && {}",
             self.dir, self.tool
         );
         for a in &self.args {
