@@ -14,12 +14,6 @@ mod bench;
 use fakessh::instance::{BannerMode, Gpu, Instance, InstanceConfig};
 use fakessh::server::{self, AuthPolicy, ServerConfig};
 
-/// The allocator (feature `mimalloc`): parsed events and journal entries
-/// own their Strings, and `fakessh parse` spends its time allocating them.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// A fake cloud GPU instance over real SSH, for testing model-download pipelines.
 #[derive(Parser)]
 #[command(name = "fakessh", version, about)]
