@@ -66,3 +66,5 @@ pub fn names() -> &'static [&'static str] {
 
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod test_run;

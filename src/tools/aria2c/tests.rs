@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::faults::{Fault, FaultPlan, Fired};
-use crate::instance::{Instance, InstanceConfig};
+use crate::faults::{Fault, FaultPlan};
+use crate::instance::Instance;
 use crate::net::catalog::FileEntry;
-use crate::net::{Catalog, ToolConfig};
-use crate::program::{Ctx, Input, Output, Terminal};
+use crate::net::Catalog;
+use crate::program::{Ctx, Input, Output};
+use crate::tools::test_run;
 
 const URL: &str = "http://files.example/x.bin";
 const URL2: &str = "http://files.example/y.bin";
@@ -77,62 +78,24 @@ fn catalog() -> Catalog {
 type Setup = fn(&Arc<Instance>);
 
 async fn run_with(args: &[&str], fault: Option<Fault>, tty: bool, setup: Option<Setup>) -> Ran {
-    let config = InstanceConfig {
-        seed: 7,
-        time_scale: 0.0,
-        tools: ToolConfig {
-            catalog: Arc::new(catalog()),
-            start_time: Some(1_795_686_415),
-            jitter: 0.0,
-            ..ToolConfig::default()
-        },
-        ..InstanceConfig::default()
-    };
-    let inst = Instance::create(config).expect("instance");
-    let _ = std::fs::create_dir_all(inst.sandbox.host_path("/workspace"));
+    let inst = test_run::instance(catalog(), 0.0);
     if let Some(f) = setup {
         f(&inst);
     }
-    let (out, out_cap) = Output::capture();
-    let (err, err_cap) = Output::capture();
-    let (stdout, stderr) = if tty {
-        let term = Terminal::new(80, 24);
-        (
-            Output::new(Arc::new(out_cap.clone()), Some(term.clone())),
-            Output::new(Arc::new(err_cap.clone()), Some(term)),
-        )
-    } else {
-        (out, err)
+    let plan = test_run::plan(fault);
+    let call = test_run::Call {
+        tool: "aria2c",
+        args,
+        env: &[],
+        plan: plan.clone(),
+        cols: tty.then_some(80),
+        stdin: None,
+        limit: Duration::from_secs(20),
     };
-    let plan = FaultPlan {
-        fired: fault
-            .into_iter()
-            .map(|fault| Fired {
-                id: "f1".into(),
-                fault,
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let mut ctx = Ctx {
-        argv: std::iter::once("aria2c".to_string())
-            .chain(args.iter().map(|s| s.to_string()))
-            .collect(),
-        env: inst.login_env("root"),
-        cwd: "/workspace".into(),
-        stdin: Input::empty(),
-        stdout,
-        stderr,
-        instance: inst.clone(),
-        faults: plan.clone(),
-    };
-    let program = crate::tools::lookup("aria2c").expect("aria2c");
-    let rc = tokio::time::timeout(Duration::from_secs(20), program.run(&mut ctx))
-        .await
-        .ok();
+    let (out, err, rc) = test_run::run(&inst, call).await;
     Ran {
-        out: out_cap.text(),
-        err: err_cap.text(),
+        out: String::from_utf8_lossy(&out).into_owned(),
+        err: String::from_utf8_lossy(&err).into_owned(),
         rc,
         inst,
         plan,

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::faults::{Fault, FaultPlan, Fired};
-use crate::instance::{Instance, InstanceConfig};
+use crate::faults::{Fault, FaultPlan};
+use crate::instance::Instance;
 use crate::net::catalog::FileEntry;
-use crate::net::{Catalog, ToolConfig};
-use crate::program::{Ctx, Input, Output, Terminal};
+use crate::net::Catalog;
+use crate::tools::test_run;
 
 const URL: &str = "http://files.example/x.bin";
 const JSON: &str = "http://files.example/config.json";
@@ -77,70 +77,24 @@ struct With {
 }
 
 async fn run_with(args: &[&str], w: With) -> Ran {
-    let config = InstanceConfig {
-        seed: 7,
-        time_scale: w.scale,
-        tools: ToolConfig {
-            catalog: Arc::new(catalog()),
-            start_time: Some(1_795_686_415),
-            jitter: 0.0,
-            ..ToolConfig::default()
-        },
-        ..InstanceConfig::default()
-    };
-    let inst = Instance::create(config).expect("instance");
-    let _ = std::fs::create_dir_all(inst.sandbox.host_path("/workspace"));
+    let inst = test_run::instance(catalog(), w.scale);
     if let Some(s) = w.setup {
         s(&inst);
     }
-    let (out, out_cap) = Output::capture();
-    let (err, err_cap) = Output::capture();
-    let (stdout, stderr) = if w.tty {
-        let term = Terminal::new(80, 24);
-        (
-            Output::new(Arc::new(out_cap.clone()), Some(term.clone())),
-            Output::new(Arc::new(err_cap.clone()), Some(term)),
-        )
-    } else {
-        (out, err)
+    let plan = test_run::plan(w.fault);
+    let call = test_run::Call {
+        tool: "curl",
+        args,
+        env: w.env,
+        plan: plan.clone(),
+        cols: w.tty.then_some(80),
+        stdin: w.stdin,
+        limit: Duration::from_millis(w.limit_ms.unwrap_or(20_000)),
     };
-    let plan = FaultPlan {
-        fired: w
-            .fault
-            .into_iter()
-            .map(|fault| Fired {
-                id: "f1".into(),
-                fault,
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let mut env = inst.login_env("root");
-    for (k, v) in w.env {
-        env.insert(k.to_string(), v.to_string());
-    }
-    let mut ctx = Ctx {
-        argv: std::iter::once("curl".to_string())
-            .chain(args.iter().map(|s| s.to_string()))
-            .collect(),
-        env,
-        cwd: "/workspace".into(),
-        stdin: w
-            .stdin
-            .map_or_else(Input::empty, |b| Input::from_bytes(b.to_vec())),
-        stdout,
-        stderr,
-        instance: inst.clone(),
-        faults: plan.clone(),
-    };
-    let program = crate::tools::lookup("curl").expect("curl");
-    let limit = Duration::from_millis(w.limit_ms.unwrap_or(20_000));
-    let rc = tokio::time::timeout(limit, program.run(&mut ctx))
-        .await
-        .ok();
+    let (out, err, rc) = test_run::run(&inst, call).await;
     Ran {
-        out: out_cap.bytes(),
-        err: err_cap.text(),
+        out,
+        err: String::from_utf8_lossy(&err).into_owned(),
         rc,
         inst,
         plan,

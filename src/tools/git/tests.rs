@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::faults::{Fault, FaultPlan, Fired};
+use crate::faults::{Fault, FaultPlan};
 use crate::instance::{Instance, InstanceConfig};
 use crate::net::git::RepoEntry;
 use crate::net::{Catalog, ToolConfig};
-use crate::program::{Ctx, Input, Output, Terminal};
+use crate::tools::test_run;
 
 const URL: &str = "https://github.com/acme/ComfyUI-Test.git";
 const DIR: &str = "/workspace/ComfyUI-Test";
@@ -61,20 +61,9 @@ struct Machine {
 
 impl Machine {
     fn new() -> Self {
-        let config = InstanceConfig {
-            seed: 7,
-            time_scale: 0.0,
-            tools: ToolConfig {
-                catalog: Arc::new(catalog()),
-                start_time: Some(1_795_686_415),
-                jitter: 0.0,
-                ..ToolConfig::default()
-            },
-            ..InstanceConfig::default()
-        };
-        let inst = Instance::create(config).expect("instance");
-        std::fs::create_dir_all(inst.sandbox.host_path("/workspace")).expect("/workspace");
-        Machine { inst }
+        Machine {
+            inst: test_run::instance(catalog(), 0.0),
+        }
     }
 
     async fn run_full(
@@ -85,51 +74,23 @@ impl Machine {
         env: &[(&str, &str)],
         limit: Duration,
     ) -> Ran {
-        let (out, out_cap) = Output::capture();
-        let (err, err_cap) = Output::capture();
-        let (stdout, stderr) = if tty {
-            let term = Terminal::new(80, 24);
-            (
-                Output::new(Arc::new(out_cap.clone()), Some(term.clone())),
-                Output::new(Arc::new(err_cap.clone()), Some(term)),
-            )
-        } else {
-            (out, err)
+        let plan = test_run::plan(fault);
+        // git prints `\e[K` only with a TERM that is not dumb.
+        let mut all = vec![("TERM", "xterm")];
+        all.extend_from_slice(env);
+        let call = test_run::Call {
+            tool: "git",
+            args,
+            env: &all,
+            plan: plan.clone(),
+            cols: tty.then_some(80),
+            stdin: None,
+            limit,
         };
-        let plan = FaultPlan {
-            fired: fault
-                .into_iter()
-                .map(|fault| Fired {
-                    id: "f1".into(),
-                    fault,
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let mut e = self.inst.login_env("root");
-        e.insert("TERM".into(), "xterm".into());
-        for (k, v) in env {
-            e.insert((*k).into(), (*v).into());
-        }
-        let mut ctx = Ctx {
-            argv: std::iter::once("git".to_string())
-                .chain(args.iter().map(|s| s.to_string()))
-                .collect(),
-            env: e,
-            cwd: "/workspace".into(),
-            stdin: Input::empty(),
-            stdout,
-            stderr,
-            instance: self.inst.clone(),
-            faults: plan.clone(),
-        };
-        let program = crate::tools::lookup("git").expect("git");
-        let rc = tokio::time::timeout(limit, program.run(&mut ctx))
-            .await
-            .ok();
+        let (out, err, rc) = test_run::run(&self.inst, call).await;
         Ran {
-            out: out_cap.text(),
-            err: err_cap.text(),
+            out: String::from_utf8_lossy(&out).into_owned(),
+            err: String::from_utf8_lossy(&err).into_owned(),
             rc,
             plan,
         }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::faults::{Fault, FaultPlan, Fired};
-use crate::instance::{Instance, InstanceConfig};
+use crate::faults::{Fault, FaultPlan};
+use crate::instance::Instance;
 use crate::net::hub::{HubFile, HubRepo};
-use crate::net::{Catalog, ToolConfig};
-use crate::program::{Ctx, Input, Output, Terminal};
+use crate::net::Catalog;
+use crate::tools::test_run;
 
 const SIZE: u64 = 30_000_000;
 const SHA: &str = "5d41402abc4b2a76b9719d911017c592aa0b0ee1a2b3c4d5e6f708192a3b4c5d";
@@ -102,69 +102,25 @@ impl Default for Opts<'_> {
 }
 
 fn instance() -> Arc<Instance> {
-    let config = InstanceConfig {
-        seed: 7,
-        time_scale: 0.0,
-        tools: ToolConfig {
-            catalog: Arc::new(catalog()),
-            start_time: Some(1_795_686_415),
-            jitter: 0.0,
-            ..ToolConfig::default()
-        },
-        ..InstanceConfig::default()
-    };
-    let inst = Instance::create(config).expect("instance");
-    let _ = std::fs::create_dir_all(inst.sandbox.host_path("/workspace"));
-    inst
+    test_run::instance(catalog(), 0.0)
 }
 
 async fn go(o: Opts<'_>) -> Ran {
     let inst = o.inst.unwrap_or_else(instance);
-    let (out, out_cap) = Output::capture();
-    let (err, err_cap) = Output::capture();
-    let (stdout, stderr) = if o.tty {
-        let term = Terminal::new(100, 24);
-        (
-            Output::new(Arc::new(out_cap.clone()), Some(term.clone())),
-            Output::new(Arc::new(err_cap.clone()), Some(term)),
-        )
-    } else {
-        (out, err)
+    let plan = test_run::plan(o.fault);
+    let call = test_run::Call {
+        tool: o.tool,
+        args: o.args,
+        env: o.env,
+        plan: plan.clone(),
+        cols: o.tty.then_some(100),
+        stdin: None,
+        limit: o.limit,
     };
-    let plan = FaultPlan {
-        fired: o
-            .fault
-            .into_iter()
-            .map(|fault| Fired {
-                id: "f1".into(),
-                fault,
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let mut env = inst.login_env("root");
-    for (k, v) in o.env {
-        env.insert(k.to_string(), v.to_string());
-    }
-    let mut ctx = Ctx {
-        argv: std::iter::once(o.tool.to_string())
-            .chain(o.args.iter().map(|s| s.to_string()))
-            .collect(),
-        env,
-        cwd: "/workspace".into(),
-        stdin: Input::empty(),
-        stdout,
-        stderr,
-        instance: inst.clone(),
-        faults: plan.clone(),
-    };
-    let program = crate::tools::lookup(o.tool).expect("tool");
-    let rc = tokio::time::timeout(o.limit, program.run(&mut ctx))
-        .await
-        .ok();
+    let (out, err, rc) = test_run::run(&inst, call).await;
     Ran {
-        out: out_cap.text(),
-        err: err_cap.text(),
+        out: String::from_utf8_lossy(&out).into_owned(),
+        err: String::from_utf8_lossy(&err).into_owned(),
         rc,
         inst,
         plan,
