@@ -19,6 +19,12 @@ use super::{folders, validate, ws, ComfyUi};
 
 type C = State<Arc<ComfyUi>>;
 
+/// The largest file `/view` serves (it is read whole).
+const MAX_VIEW: u64 = 32 << 20;
+
+/// The most prompts waiting at once; more are refused with 503.
+const MAX_PENDING: usize = 10_000;
+
 /// The routes, at `/` and under `/api`.
 pub(super) fn router(comfy: Arc<ComfyUi>) -> Router {
     let routes = Router::new()
@@ -229,6 +235,13 @@ async fn post_prompt(State(c): C, body: Bytes) -> Response {
     let id = c.uuid().to_string();
     let number = {
         let mut q = c.queue();
+        if q.pending.len() >= MAX_PENDING {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": {"type": "queue_full", "message": format!("{MAX_PENDING} prompts are already waiting"), "details": "", "extra_info": {}}, "node_errors": {}})),
+            )
+                .into_response();
+        }
         let number = match data.get("number").and_then(Value::as_f64) {
             Some(n) => n,
             None => {
@@ -356,12 +369,17 @@ async fn view(State(c): C, Query(q): Query<ViewQuery>) -> Response {
     } else {
         format!("{dir}/{subfolder}/{base}")
     };
-    let read = tokio::task::spawn_blocking(move || instance.sandbox.fs("/").read(&path, 256 << 20))
+    let read = tokio::task::spawn_blocking(move || instance.sandbox.fs("/").read(&path, MAX_VIEW))
         .await
-        .ok()
-        .and_then(Result::ok);
-    let Some(bytes) = read else {
-        return StatusCode::NOT_FOUND.into_response();
+        .ok();
+    let bytes = match read {
+        Some(Ok(bytes)) => bytes,
+        // Read whole into memory, so bounded: a sparse file of gigabytes
+        // costs the client's disk nothing and must not cost the server's RAM.
+        Some(Err(e)) if e.raw_os_error() == Some(rustix::io::Errno::FBIG.raw_os_error()) => {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mime = match base
         .rsplit('.')

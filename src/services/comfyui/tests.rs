@@ -439,3 +439,12 @@ async fn load_image_needs_the_image_uploaded_to_the_input_folder() {
     );
     assert!(fs.is_file("/workspace/ComfyUI/output/edit/cat_00001_.png"));
 }
+
+#[tokio::test]
+async fn view_refuses_a_file_too_big_to_read_whole() {
+    let inst = instance();
+    // Sparse: it costs the disk nothing, and must not cost the server's RAM.
+    put(&inst, "/workspace/ComfyUI/output/huge.png", 1 << 30);
+    let (s, _) = call(&inst, "GET", "/view?filename=huge.png&type=output", None).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -12,7 +12,7 @@ use crate::instance::Instance;
 use crate::net::response::Response;
 
 /// The most of a service's answer curl takes in (a history or an image).
-const MAX_BODY: usize = 256 << 20;
+const MAX_BODY: usize = 32 << 20;
 
 /// The answer of the service listening on the request's loopback port, if
 /// one does.
